@@ -1,0 +1,7 @@
+// One setup function per command; each lives in its own src/cli/<command>.cpp and has one row in
+// command_table() (src/cli/app.cpp).
+#pragma once
+
+#include "cli/app.hpp"
+
+namespace spfctl::cli {}  // namespace spfctl::cli

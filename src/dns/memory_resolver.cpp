@@ -1,0 +1,113 @@
+#include "dns/memory_resolver.hpp"
+
+#include <algorithm>
+
+namespace spfctl::dns {
+
+MemoryResolver::Node& MemoryResolver::node(std::string_view name, std::uint32_t ttl) {
+  Node& n = m_nodes[normalize_name(name)];
+  n.ttl = std::min(n.ttl, ttl);
+  return n;
+}
+
+void MemoryResolver::add_txt(std::string_view name, std::vector<std::string> strings, std::uint32_t ttl) {
+  std::lock_guard lock(m_mutex);
+  node(name, ttl).txt.push_back(std::move(strings));
+}
+
+void MemoryResolver::add_spf(std::string_view name, std::vector<std::string> strings, std::uint32_t ttl) {
+  std::lock_guard lock(m_mutex);
+  node(name, ttl).spf.push_back(std::move(strings));
+}
+
+void MemoryResolver::add_address(std::string_view name, const net::IpAddress& address, std::uint32_t ttl) {
+  std::lock_guard lock(m_mutex);
+  Node& n = node(name, ttl);
+  (address.is_v4() ? n.a : n.aaaa).push_back(address);
+}
+
+void MemoryResolver::add_mx(std::string_view name, std::uint16_t preference, std::string_view exchange,
+                            std::uint32_t ttl) {
+  std::lock_guard lock(m_mutex);
+  node(name, ttl).mx.push_back({preference, normalize_name(exchange)});
+}
+
+void MemoryResolver::add_ptr(std::string_view name, std::string_view target, std::uint32_t ttl) {
+  std::lock_guard lock(m_mutex);
+  node(name, ttl).ptr.push_back(normalize_name(target));
+}
+
+void MemoryResolver::add_cname(std::string_view name, std::string_view target, std::uint32_t ttl) {
+  std::lock_guard lock(m_mutex);
+  node(name, ttl).cname = normalize_name(target);
+}
+
+void MemoryResolver::add_name(std::string_view name) {
+  std::lock_guard lock(m_mutex);
+  m_nodes[normalize_name(name)];
+}
+
+void MemoryResolver::set_failure(std::string_view name, RrType type, Status status) {
+  std::lock_guard lock(m_mutex);
+  m_nodes[normalize_name(name)].failures[type] = status;
+}
+
+void MemoryResolver::set_failure_for_missing(std::string_view name, Status status) {
+  std::lock_guard lock(m_mutex);
+  m_nodes[normalize_name(name)].missing_failure = status;
+}
+
+Answer MemoryResolver::query(std::string_view name, RrType type) {
+  ++m_queries;
+  std::lock_guard lock(m_mutex);
+  std::string current = normalize_name(name);
+  Answer answer;
+  // Follow at most a handful of CNAMEs, as resolvers bound chains too.
+  for (int hop = 0; hop < 9; ++hop) {
+    auto it = m_nodes.find(current);
+    if (it == m_nodes.end()) {
+      answer.status = Status::nxdomain;
+      return answer;
+    }
+    const Node& n = it->second;
+    if (auto failure = n.failures.find(type); failure != n.failures.end()) {
+      answer.status = failure->second;
+      answer.detail = std::string(to_string(failure->second)) + " for " + current + "/" +
+                      std::string(to_string(type));
+      return answer;
+    }
+    if (!n.cname.empty() && type != RrType::CNAME) {
+      current = n.cname;
+      continue;
+    }
+    answer.ttl = n.ttl;
+    switch (type) {
+      case RrType::TXT: answer.txt = n.txt; break;
+      case RrType::SPF: answer.txt = n.spf; break;
+      case RrType::A: answer.addresses = n.a; break;
+      case RrType::AAAA: answer.addresses = n.aaaa; break;
+      case RrType::MX: answer.mx = n.mx; break;
+      case RrType::PTR: answer.names = n.ptr; break;
+      case RrType::CNAME:
+        if (!n.cname.empty()) answer.names = {n.cname};
+        break;
+      case RrType::NS:
+      case RrType::SOA: break;
+    }
+    const bool empty = answer.txt.empty() && answer.addresses.empty() && answer.mx.empty() &&
+                       answer.names.empty();
+    if (empty && n.missing_failure) {
+      answer.status = *n.missing_failure;
+      answer.detail = std::string(to_string(*n.missing_failure)) + " for " + current + "/" +
+                      std::string(to_string(type));
+      return answer;
+    }
+    answer.status = empty ? Status::nodata : Status::ok;
+    return answer;
+  }
+  answer.status = Status::servfail;
+  answer.detail = "CNAME chain too long at " + current;
+  return answer;
+}
+
+}  // namespace spfctl::dns

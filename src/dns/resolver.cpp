@@ -1,0 +1,40 @@
+#include "dns/resolver.hpp"
+
+#include <cctype>
+
+namespace spfctl::dns {
+
+std::string_view to_string(RrType type) {
+  switch (type) {
+    case RrType::A: return "A";
+    case RrType::NS: return "NS";
+    case RrType::CNAME: return "CNAME";
+    case RrType::SOA: return "SOA";
+    case RrType::PTR: return "PTR";
+    case RrType::MX: return "MX";
+    case RrType::TXT: return "TXT";
+    case RrType::AAAA: return "AAAA";
+    case RrType::SPF: return "SPF";
+  }
+  return "?";
+}
+
+std::string_view to_string(Status status) {
+  switch (status) {
+    case Status::ok: return "NOERROR";
+    case Status::nodata: return "NODATA";
+    case Status::nxdomain: return "NXDOMAIN";
+    case Status::servfail: return "SERVFAIL";
+    case Status::timeout: return "timeout";
+  }
+  return "?";
+}
+
+std::string normalize_name(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  std::string out(name);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace spfctl::dns
