@@ -54,8 +54,6 @@ struct Cidr {
   // /128). The prefix is decimal without leading zeros. Text with bits set after the prefix is an
   // error whose `suggestion` holds the network it was probably meant to be.
   static CidrParse parse(std::string_view text);
-  // The block of one address.
-  static Cidr host(const IpAddress& address) { return Cidr{address, address.bits()}; }
 
   // "192.0.2.0/24", with the address in canonical form.
   std::string to_string() const;
