@@ -4,4 +4,9 @@
 
 #include "cli/app.hpp"
 
-namespace spfctl::cli {}  // namespace spfctl::cli
+namespace spfctl::cli {
+
+void setup_eval(CLI::App& command, const GlobalOptions& globals, Outcome& outcome);
+void setup_check(CLI::App& command, const GlobalOptions& globals, Outcome& outcome);
+
+}  // namespace spfctl::cli

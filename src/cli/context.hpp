@@ -1,0 +1,46 @@
+// What commands share: the resolver a run asks through, and how output is styled.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cli/app.hpp"
+#include "dns/caching_resolver.hpp"
+#include "dns/resolver.hpp"
+
+namespace spfctl::cli {
+
+// The resolver of one run: the zone resolver when --zone is given (offline), else the live c-ares
+// resolver (--resolver servers or /etc/resolv.conf), always behind the cache so each (name, type)
+// is asked once. Throws spfctl::Error for unreadable zone files or bad server addresses.
+class RunResolver {
+ public:
+  explicit RunResolver(const GlobalOptions& globals);
+  dns::Resolver& get() { return *m_cache; }
+  std::uint64_t queries_sent() const { return m_cache->queries_sent(); }
+  bool offline() const { return m_offline; }
+
+ private:
+  std::unique_ptr<dns::Resolver> m_source;
+  std::unique_ptr<dns::CachingResolver> m_cache;
+  bool m_offline = false;
+};
+
+// Terminal styling. Colour only when stdout is a terminal, NO_COLOR is unset and --no-color and
+// --json are not given.
+class Style {
+ public:
+  explicit Style(const GlobalOptions& globals);
+  std::string bold(std::string_view text) const { return wrap("1", text); }
+  std::string red(std::string_view text) const { return wrap("31", text); }
+  std::string green(std::string_view text) const { return wrap("32", text); }
+  std::string yellow(std::string_view text) const { return wrap("33", text); }
+  std::string dim(std::string_view text) const { return wrap("2", text); }
+
+ private:
+  std::string wrap(const char* code, std::string_view text) const;
+  bool m_color = false;
+};
+
+}  // namespace spfctl::cli

@@ -1,0 +1,86 @@
+// spfctl eval: what a receiver's SPF check says for one client address and sender.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "error.hpp"
+#include "spf/evaluator.hpp"
+
+namespace spfctl::cli {
+
+namespace {
+
+struct EvalArgs {
+  std::string ip;
+  std::string sender;
+  std::string helo;
+  std::string domain;
+};
+
+int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
+  const auto ip = net::IpAddress::parse(args.ip);
+  if (!ip) throw Error("--ip '" + args.ip + "' is not an IPv4 or IPv6 address (e.g. 192.0.2.10 or 2001:db8::1)");
+  if (args.domain.empty() && args.sender.empty() && args.helo.empty())
+    throw Error("nothing to check: give a DOMAIN, --sender ADDRESS or --helo NAME");
+
+  RunResolver resolver(globals);
+  spf::CheckHostInput input{*ip, args.sender, args.helo, args.domain};
+  if (input.domain.empty() && input.sender.empty()) input.domain = args.helo;
+  if (input.sender.empty() && !args.domain.empty() && args.helo.empty()) input.helo = args.domain;
+  const spf::CheckHostResult result = spf::check_host(resolver.get(), input);
+
+  if (globals.json) {
+    nlohmann::json out = {{"result", spf::to_string(result.result)},
+                          {"explanation", result.explanation},
+                          {"domain", result.domain},
+                          {"ip", ip->to_string()},
+                          {"mechanism", result.mechanism},
+                          {"problem", result.problem},
+                          {"lookups", result.lookups},
+                          {"void_lookups", result.void_lookups},
+                          {"dns_queries", resolver.queries_sent()}};
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  const Style style(globals);
+  std::string word(spf::to_string(result.result));
+  switch (result.result) {
+    case spf::Result::pass: word = style.green(word); break;
+    case spf::Result::fail:
+    case spf::Result::permerror:
+    case spf::Result::temperror: word = style.red(word); break;
+    default: word = style.yellow(word); break;
+  }
+  std::cout << word << "\n";
+  if (!result.explanation.empty()) std::cout << result.explanation << "\n";
+  if (globals.quiet) return 0;
+  if (!result.problem.empty()) std::cout << style.dim("problem: ") << result.problem << "\n";
+  std::cout << style.dim("domain: ") << result.domain << "\n";
+  if (!result.mechanism.empty()) std::cout << style.dim("matched: ") << result.mechanism << "\n";
+  std::cout << style.dim("lookups: ") << result.lookups << "/10, void lookups: " << result.void_lookups
+            << "/2\n";
+  return 0;
+}
+
+}  // namespace
+
+void setup_eval(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
+  auto args = std::make_shared<EvalArgs>();
+  command.add_option("--ip", args->ip, "the SMTP client's address (IPv4 or IPv6)")->required();
+  command.add_option("--sender", args->sender, "MAIL FROM address; empty: the HELO identity is checked");
+  command.add_option("--helo", args->helo, "HELO/EHLO name of the client");
+  command.add_option("domain", args->domain,
+                     "domain whose policy to check (default: the sender's domain, else the HELO name)");
+  command.footer(
+      "Prints the result word (pass, fail, softfail, neutral, none, temperror, permerror) on the first\n"
+      "line, then the explanation for a fail. Exit 0 whatever the result; 1 on a usage error.\n\n"
+      "Examples:\n"
+      "  spfctl eval --ip 209.85.128.5 gmail.com\n"
+      "  spfctl eval --ip 192.0.2.10 --sender alice@example.com --helo mail.example.com\n"
+      "  spfctl --zone examples/dns/senders.zone eval --ip 74.125.0.1 google.com --json");
+  command.callback([&globals, &outcome, args] { outcome.exit_code = run_eval(globals, *args); });
+}
+
+}  // namespace spfctl::cli
