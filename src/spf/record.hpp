@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -61,5 +63,16 @@ struct Record {
   const Modifier* exp() const;
   bool operator==(const Record&) const = default;
 };
+
+// The record as text, "v=spf1" and the terms separated by single spaces. Round-trips through
+// parse_record() (src/spf/parser.hpp): parsing the printed text gives an equal Record. ip4/ip6
+// networks print in canonical form; domain-specs and modifier values print as written.
+std::string to_string(const Record& record);
+std::string to_string(const Mechanism& mechanism);
+std::string to_string(const Modifier& modifier);
+std::string to_string(const Term& term);
+
+// `text` with every byte outside printable ASCII written as \xHH, for messages that quote records.
+std::string printable(std::string_view text);
 
 }  // namespace spfctl::spf
