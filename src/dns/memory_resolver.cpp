@@ -1,45 +1,47 @@
 #include "dns/memory_resolver.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace spfctl::dns {
 
-MemoryResolver::Node& MemoryResolver::node(std::string_view name, std::uint32_t ttl) {
+MemoryResolver::Node& MemoryResolver::node(std::string_view name, RrType type, std::uint32_t ttl) {
   Node& n = m_nodes[normalize_name(name)];
-  n.ttl = std::min(n.ttl, ttl);
+  auto [it, inserted] = n.ttls.try_emplace(type, ttl);
+  if (!inserted) it->second = std::min(it->second, ttl);
   return n;
 }
 
 void MemoryResolver::add_txt(std::string_view name, std::vector<std::string> strings, std::uint32_t ttl) {
   std::lock_guard lock(m_mutex);
-  node(name, ttl).txt.push_back(std::move(strings));
+  node(name, RrType::TXT, ttl).txt.push_back(std::move(strings));
 }
 
 void MemoryResolver::add_spf(std::string_view name, std::vector<std::string> strings, std::uint32_t ttl) {
   std::lock_guard lock(m_mutex);
-  node(name, ttl).spf.push_back(std::move(strings));
+  node(name, RrType::SPF, ttl).spf.push_back(std::move(strings));
 }
 
 void MemoryResolver::add_address(std::string_view name, const net::IpAddress& address, std::uint32_t ttl) {
   std::lock_guard lock(m_mutex);
-  Node& n = node(name, ttl);
+  Node& n = node(name, address.is_v4() ? RrType::A : RrType::AAAA, ttl);
   (address.is_v4() ? n.a : n.aaaa).push_back(address);
 }
 
 void MemoryResolver::add_mx(std::string_view name, std::uint16_t preference, std::string_view exchange,
                             std::uint32_t ttl) {
   std::lock_guard lock(m_mutex);
-  node(name, ttl).mx.push_back({preference, normalize_name(exchange)});
+  node(name, RrType::MX, ttl).mx.push_back({preference, normalize_name(exchange)});
 }
 
 void MemoryResolver::add_ptr(std::string_view name, std::string_view target, std::uint32_t ttl) {
   std::lock_guard lock(m_mutex);
-  node(name, ttl).ptr.push_back(normalize_name(target));
+  node(name, RrType::PTR, ttl).ptr.push_back(normalize_name(target));
 }
 
 void MemoryResolver::add_cname(std::string_view name, std::string_view target, std::uint32_t ttl) {
   std::lock_guard lock(m_mutex);
-  node(name, ttl).cname = normalize_name(target);
+  node(name, RrType::CNAME, ttl).cname = normalize_name(target);
 }
 
 void MemoryResolver::add_name(std::string_view name) {
@@ -62,6 +64,7 @@ Answer MemoryResolver::query(std::string_view name, RrType type) {
   std::lock_guard lock(m_mutex);
   std::string current = normalize_name(name);
   Answer answer;
+  std::uint32_t chain_ttl = std::numeric_limits<std::uint32_t>::max();  // of the CNAMEs followed
   // Follow at most a handful of CNAMEs, as resolvers bound chains too.
   for (int hop = 0; hop < 9; ++hop) {
     auto it = m_nodes.find(current);
@@ -77,10 +80,10 @@ Answer MemoryResolver::query(std::string_view name, RrType type) {
       return answer;
     }
     if (!n.cname.empty() && type != RrType::CNAME) {
+      chain_ttl = std::min(chain_ttl, n.ttls.at(RrType::CNAME));
       current = n.cname;
       continue;
     }
-    answer.ttl = n.ttl;
     switch (type) {
       case RrType::TXT: answer.txt = n.txt; break;
       case RrType::SPF: answer.txt = n.spf; break;
@@ -103,6 +106,7 @@ Answer MemoryResolver::query(std::string_view name, RrType type) {
       return answer;
     }
     answer.status = empty ? Status::nodata : Status::ok;
+    if (!empty) answer.ttl = std::min(chain_ttl, n.ttls.at(type));
     return answer;
   }
   answer.status = Status::servfail;

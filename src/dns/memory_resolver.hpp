@@ -44,9 +44,9 @@ class MemoryResolver : public Resolver {
     std::string cname;
     std::map<RrType, Status> failures;
     std::optional<Status> missing_failure;
-    std::uint32_t ttl = 300;
+    std::map<RrType, std::uint32_t> ttls;  // per RRset: the smallest TTL added to it
   };
-  Node& node(std::string_view name, std::uint32_t ttl);
+  Node& node(std::string_view name, RrType type, std::uint32_t ttl);
 
   mutable std::mutex m_mutex;
   std::map<std::string, Node> m_nodes;

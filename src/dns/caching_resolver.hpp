@@ -1,0 +1,42 @@
+// A decorator that asks the resolver it wraps each (name, type) question once per run. Every
+// domain of a run shares one CachingResolver, so the run sees one consistent snapshot of DNS:
+// failures (SERVFAIL, timeouts) are kept as well as answers, and TTLs are ignored.
+#pragma once
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "dns/resolver.hpp"
+
+namespace spfctl::dns {
+
+class CachingResolver : public Resolver {
+ public:
+  // `inner` must outlive this resolver.
+  explicit CachingResolver(Resolver& inner) : m_inner(inner) {}
+
+  // The first asker of a (normalized name, type) question asks `inner`; everyone else, including
+  // threads asking while that question is still in flight, waits for and shares its answer. An
+  // exception thrown by `inner` is shared the same way.
+  Answer query(std::string_view name, RrType type) override;
+  // The questions `inner` sent to its source.
+  std::uint64_t queries_sent() const override { return m_inner.queries_sent(); }
+
+  // Questions answered from the cache (or by waiting for the same question in flight).
+  std::uint64_t hits() const { return m_hits.load(); }
+  // Questions passed to `inner`.
+  std::uint64_t misses() const { return m_misses.load(); }
+
+ private:
+  Resolver& m_inner;
+  std::mutex m_mutex;
+  std::map<std::pair<std::string, RrType>, std::shared_future<Answer>> m_answers;
+  std::atomic<std::uint64_t> m_hits{0};
+  std::atomic<std::uint64_t> m_misses{0};
+};
+
+}  // namespace spfctl::dns
