@@ -247,10 +247,16 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   std::string best;
   // Allow about one typo per three characters, at least one and at most three.
   std::size_t best_distance = std::clamp<std::size_t>(lower.size() / 3, 1, 3) + 1;
+  std::size_t best_shared = 0;
   for (const std::string& candidate : candidates) {
-    const std::size_t distance = edit_distance(lower, lowercase(candidate));
-    if (distance < best_distance) {
+    const std::string other = lowercase(candidate);
+    const std::size_t distance = edit_distance(lower, other);
+    // On a tie, the candidate that starts like the word is the likelier typo.
+    const std::size_t shared = static_cast<std::size_t>(
+        std::mismatch(lower.begin(), lower.end(), other.begin(), other.end()).first - lower.begin());
+    if (distance < best_distance || (!best.empty() && distance == best_distance && shared > best_shared)) {
       best_distance = distance;
+      best_shared = shared;
       best = candidate;
     }
   }
