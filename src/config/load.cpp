@@ -99,7 +99,7 @@ std::string_view type_name(const toml::node& node) {
   return "nothing";
 }
 
-// " did you mean 'x'?" when a candidate is close, else a list of what is accepted.
+// "; did you mean 'x'?" when a candidate is close, else " (noun: a, b, c)".
 std::string suggestion(std::string_view word, const std::vector<std::string>& candidates,
                        std::string_view noun) {
   const std::string match = closest_match(word, candidates);
@@ -309,6 +309,7 @@ struct DomainEntry {
   std::vector<NameRef> senders;
   bool says_no_senders = false;  // senders = [] written out
   bool complete = true;          // false when an entry was refused (and reported)
+  bool named = true;             // false when the name is missing, invalid or taken (and reported)
   std::vector<SenderTerm> terms;
   Overrides overrides;
   SourceLocation location;
@@ -483,12 +484,13 @@ void read_sender(const toml::key& key, const toml::node& node, bool builtin, Par
     diag.error(at(node), context + " must be a table, not " + std::string(type_name(node)));
     return;
   }
+  bool duplicate = false;
   if (!builtin) {
     const auto [previous, inserted] = user_senders.emplace(name, at(key));
     if (!inserted) {
       diag.error(at(key),
                  "sender " + in_quotes(name) + " is already defined at " + previous->second.to_string());
-      return;
+      duplicate = true;
     }
   }
   check_keys(*table, with(k_term_keys, {"description", "docs", "setup"}), context, diag);
@@ -511,7 +513,7 @@ void read_sender(const toml::key& key, const toml::node& node, bool builtin, Par
     if (sender.description.empty()) sender.description = builtin_entry->second.description;
     if (sender.docs.empty()) sender.docs = builtin_entry->second.docs;
   }
-  parsed.config.senders[name] = std::move(sender);
+  if (!duplicate) parsed.config.senders[name] = std::move(sender);
 }
 
 void read_template(const toml::key& key, const toml::node& node, Parsed& parsed, Diagnostics& diag) {
@@ -522,11 +524,11 @@ void read_template(const toml::key& key, const toml::node& node, Parsed& parsed,
     diag.error(at(node), context + " must be a table, not " + std::string(type_name(node)));
     return;
   }
-  if (const auto previous = parsed.config.templates.find(name); previous != parsed.config.templates.end()) {
+  const auto previous = parsed.config.templates.find(name);
+  const bool duplicate = previous != parsed.config.templates.end();
+  if (duplicate)
     diag.error(at(key), "template " + in_quotes(name) + " is already defined at " +
                             previous->second.location.to_string());
-    return;
-  }
   check_keys(*table, with(with(k_override_keys, k_term_keys), {"description", "templates", "senders"}),
              context, diag);
   TemplateDefinition definition{name, {}, {}, {}, {}, {}, at(key)};
@@ -537,7 +539,7 @@ void read_template(const toml::key& key, const toml::node& node, Parsed& parsed,
   if (const auto* value = table->get("senders")) definition.senders = read_names(*value, "senders", diag);
   read_terms(*table, "template " + name, definition.terms, diag);
   read_overrides(*table, definition.overrides, diag);
-  parsed.config.templates[name] = std::move(definition);
+  if (!duplicate) parsed.config.templates.emplace(name, std::move(definition));
 }
 
 void read_domain(const toml::node& node, Parsed& parsed, std::map<std::string, SourceLocation>& seen,
@@ -552,30 +554,29 @@ void read_domain(const toml::node& node, Parsed& parsed, std::map<std::string, S
              "[[domain]]", diag);
   DomainEntry entry;
   entry.location = at(node);
-  const toml::node* name_node = table->get("name");
-  if (!name_node) {
+  // A domain without a usable name is still checked through, but not resolved.
+  if (const toml::node* name_node = table->get("name"); !name_node) {
     diag.error(at(node), "[[domain]] needs a name, like name = \"example.com\"");
-    return;
-  }
-  const auto name = read_string(*name_node, "name", diag);
-  if (!name) return;
-  Checked checked = check_domain_name(*name);
-  if (!checked.ok()) {
+    entry.named = false;
+  } else if (const auto name = read_string(*name_node, "name", diag); !name) {
+    entry.named = false;
+  } else if (Checked checked = check_domain_name(*name); !checked.ok()) {
     diag.error(at(*name_node), checked.error);
-    return;
-  }
-  entry.name = checked.value;
-  if (const auto [previous, inserted] = seen.emplace(entry.name, at(*name_node)); !inserted) {
-    diag.error(at(*name_node),
-               "domain " + in_quotes(entry.name) + " is already defined at " + previous->second.to_string());
-    return;
+    entry.named = false;
+  } else if (const auto [previous, inserted] = seen.emplace(checked.value, at(*name_node)); !inserted) {
+    diag.error(at(*name_node), "domain " + in_quotes(checked.value) + " is already defined at " +
+                                   previous->second.to_string());
+    entry.named = false;
+  } else {
+    entry.name = checked.value;
   }
   if (const auto* zone_node = table->get("zone")) {
     if (const auto zone = read_string(*zone_node, "zone", diag)) {
       Checked zone_checked = check_domain_name(*zone);
       if (!zone_checked.ok()) {
         diag.error(at(*zone_node), zone_checked.error);
-      } else if (entry.name != zone_checked.value && !entry.name.ends_with("." + zone_checked.value)) {
+      } else if (entry.named && entry.name != zone_checked.value &&
+                 !entry.name.ends_with("." + zone_checked.value)) {
         diag.error(at(*zone_node), "zone " + in_quotes(zone_checked.value) + " does not contain domain " +
                                        in_quotes(entry.name) + "; give the apex of the zone that holds it");
       } else {
@@ -845,6 +846,7 @@ void resolve(Parsed& parsed, Diagnostics& diag) {
     domain.chain_prefix = settings.chain_prefix.value_or(defaults.chain_prefix);
     domain.provider = settings.provider ? settings.provider->name : defaults.provider;
 
+    if (!entry.named) continue;
     if (complete && domain.terms.empty()) {
       if (!entry.says_no_senders) {
         diag.error(entry.location,

@@ -319,6 +319,23 @@ TEST_CASE("defaults outside their ranges are refused", "[config]") {
                    {"unknown policy 'sofail'", "did you mean 'softfail'?"});
 }
 
+TEST_CASE("a domain whose name is refused is still checked through", "[config]") {
+  const auto diagnostics = diagnostics_of_text(
+      "[[domain]]\n"
+      "name = \"example\"\n"
+      "senders = [\"mailchimpp\"]\n"
+      "ip4 = [\"192.0.2.1/24\"]\n"
+      "[[domain]]\n"
+      "senders = [\"sendgrid\"]\n"
+      "zone = \"example..com\"\n");
+  REQUIRE(diagnostics.size() == 5);
+  check_diagnostic(diagnostics[0], "test.toml", 2, 8, {"'example' is not fully qualified"});
+  check_diagnostic(diagnostics[1], "test.toml", 3, 12, {"unknown sender 'mailchimpp'"});
+  check_diagnostic(diagnostics[2], "test.toml", 4, 8, {"host bits"});
+  check_diagnostic(diagnostics[3], "test.toml", 5, 1, {"needs a name"});
+  check_diagnostic(diagnostics[4], "test.toml", 7, 8, {"empty label"});
+}
+
 TEST_CASE("terms: templates first, then senders, then the domain's own, without repeats", "[config]") {
   const Config config = load_config_text(
       "[senders.crm]\n"
