@@ -493,7 +493,11 @@ void read_sender(const toml::key& key, const toml::node& node, bool builtin, Par
       duplicate = true;
     }
   }
-  check_keys(*table, with(k_term_keys, {"description", "docs", "setup"}), context, diag);
+  // `setup` marks catalogue entries that need a per-account value before use.
+  check_keys(*table,
+             with(k_term_keys, builtin ? std::vector<std::string>{"description", "docs", "setup"}
+                                       : std::vector<std::string>{"description", "docs"}),
+             context, diag);
   SenderDefinition sender{name, {}, {}, {}, {}, at(key), builtin};
   if (const auto* value = table->get("description"))
     sender.description = read_string(*value, "description", diag).value_or("");
@@ -847,6 +851,10 @@ void resolve(Parsed& parsed, Diagnostics& diag) {
     domain.provider = settings.provider ? settings.provider->name : defaults.provider;
 
     if (!entry.named) continue;
+    for (const SenderTerm& term : domain.terms)
+      if (term.kind == TermKind::include && term.value == domain.name)
+        diag.error(term.location, "domain " + in_quotes(domain.name) + " includes itself (from " +
+                                      term.origin + "); an SPF record that includes itself never evaluates");
     if (complete && domain.terms.empty()) {
       if (!entry.says_no_senders) {
         diag.error(entry.location,

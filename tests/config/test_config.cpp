@@ -336,6 +336,19 @@ TEST_CASE("a domain whose name is refused is still checked through", "[config]")
   check_diagnostic(diagnostics[4], "test.toml", 7, 8, {"empty label"});
 }
 
+TEST_CASE("a domain may not include itself, and only the catalogue has set-up notes", "[config]") {
+  const auto diagnostics = diagnostics_of_text(
+      "[senders.self]\n"
+      "include = [\"Example.com\"]\n"
+      "setup = \"ask IT\"\n"
+      "[[domain]]\n"
+      "name = \"example.com\"\n"
+      "senders = [\"self\"]\n");
+  REQUIRE(diagnostics.size() == 2);
+  check_diagnostic(diagnostics[0], "test.toml", 2, 12, {"'example.com' includes itself", "from sender self"});
+  check_diagnostic(diagnostics[1], "test.toml", 3, 1, {"unknown key 'setup' in [senders.self]"});
+}
+
 TEST_CASE("terms: templates first, then senders, then the domain's own, without repeats", "[config]") {
   const Config config = load_config_text(
       "[senders.crm]\n"
