@@ -1,0 +1,269 @@
+#include "config/checks.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <optional>
+
+namespace spfctl::config {
+
+namespace {
+
+std::string in_quotes(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool is_label_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+bool is_printable_word(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < 127; });
+}
+
+// A CIDR length: decimal digits only, within [0, max].
+std::optional<int> parse_prefix(std::string_view text, int max) {
+  if (text.empty() || text.size() > 3) return std::nullopt;
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0 || value > max) return std::nullopt;
+  return value;
+}
+
+std::string_view family_name(net::Family family) {
+  return family == net::Family::v4 ? "ip4" : "ip6";
+}
+
+}  // namespace
+
+Checked check_domain_name(std::string_view text) {
+  if (text.empty()) return {{}, "the domain name is empty"};
+  if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+    return {{}, "domain name " + in_quotes(text) + " is not ASCII; write its punycode form (xn--...)"};
+  std::string name = lowercase(text);
+  if (name.back() == '.') name.pop_back();
+  if (const auto address = net::IpAddress::parse(name))
+    return {{},
+            in_quotes(text) + " is an IP address, not a domain name; list it under " +
+                std::string(family_name(address->family()))};
+  if (name.empty() || name.front() == '.')
+    return {{}, "domain name " + in_quotes(text) + " has an empty label"};
+  if (name.size() > 253) return {{}, "domain name " + in_quotes(text) + " is longer than 253 characters"};
+  std::size_t labels = 0;
+  std::string_view last_label;
+  std::string_view rest = name;
+  while (true) {
+    const std::size_t dot = rest.find('.');
+    const std::string_view label = rest.substr(0, dot);
+    if (label.empty()) return {{}, "domain name " + in_quotes(text) + " has an empty label"};
+    if (label.size() > 63)
+      return {{}, "label " + in_quotes(label) + " of " + in_quotes(text) + " is longer than 63 characters"};
+    if (!std::all_of(label.begin(), label.end(), is_label_char))
+      return {
+          {},
+          "domain name " + in_quotes(text) + " may only hold letters, digits, hyphens, underscores and dots"};
+    if (label.front() == '-' || label.back() == '-')
+      return {{}, "label " + in_quotes(label) + " of " + in_quotes(text) + " starts or ends with a hyphen"};
+    ++labels;
+    last_label = label;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  if (labels < 2)
+    return {{},
+            "domain name " + in_quotes(text) + " is not fully qualified; write it with its top-level domain"};
+  if (std::all_of(last_label.begin(), last_label.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return {{}, "domain name " + in_quotes(text) + " has an all-numeric top-level label"};
+  return {name, {}};
+}
+
+Checked check_domain_spec(std::string_view text) {
+  if (text.find('%') == std::string_view::npos) return check_domain_name(text);
+  if (!is_printable_word(text))
+    return {{}, "macro domain " + in_quotes(text) + " must be one word of printable ASCII"};
+  return {std::string(text), {}};
+}
+
+Checked check_network(std::string_view text, net::Family family) {
+  const std::string_view kind = family_name(family);
+  const std::size_t slash = text.find('/');
+  const std::string_view address_text = text.substr(0, slash);
+  const auto address = net::IpAddress::parse(address_text);
+  if (!address) {
+    const std::string_view expected = family == net::Family::v4 ? "an IPv4" : "an IPv6";
+    return {{}, in_quotes(text) + " is not " + std::string(expected) + " address or network"};
+  }
+  if (address->family() != family) {
+    return {{},
+            in_quotes(text) + " is an " + (address->is_v4() ? "IPv4" : "IPv6") + " " +
+                (slash == std::string_view::npos ? "address" : "network") + "; list it under " +
+                std::string(family_name(address->family()))};
+  }
+  const int bits = address->bits();
+  int prefix = bits;
+  if (slash != std::string_view::npos) {
+    const auto parsed = parse_prefix(text.substr(slash + 1), bits);
+    if (!parsed)
+      return {{},
+              "prefix length in " + in_quotes(text) + " is out of range for " + std::string(kind) + " (0-" +
+                  std::to_string(bits) + ")"};
+    prefix = *parsed;
+  }
+  const int min_prefix = family == net::Family::v4 ? k_min_ip4_prefix : k_min_ip6_prefix;
+  if (prefix < min_prefix)
+    return {{},
+            in_quotes(text) + " covers too much of the internet (shorter than /" +
+                std::to_string(min_prefix) + "); list the networks your senders really use"};
+  const net::IpAddress network = address->masked(prefix);
+  std::string canonical = network.to_string();
+  if (prefix != bits) canonical += "/" + std::to_string(prefix);
+  if (network != *address)
+    return {{},
+            std::string(kind) + " " + in_quotes(text) + " has host bits set; did you mean " +
+                in_quotes(canonical) + "?"};
+  return {canonical, {}};
+}
+
+Checked check_host_spec(std::string_view text) {
+  std::string_view host = text;
+  std::string cidr;
+  const std::size_t double_slash = host.find("//");
+  if (double_slash != std::string_view::npos) {
+    const std::string_view length = host.substr(double_slash + 2);
+    const auto prefix = parse_prefix(length, 128);
+    if (!prefix) return {{}, "ip6 prefix length in " + in_quotes(text) + " is out of range (0-128)"};
+    if (*prefix < k_min_ip6_prefix)
+      return {{},
+              in_quotes(text) + " covers too much of the internet (ip6 shorter than /" +
+                  std::to_string(k_min_ip6_prefix) + ")"};
+    cidr = "//" + std::to_string(*prefix);
+    host = host.substr(0, double_slash);
+  }
+  const std::size_t slash = host.find('/');
+  if (slash != std::string_view::npos) {
+    const auto prefix = parse_prefix(host.substr(slash + 1), 32);
+    if (!prefix) return {{}, "ip4 prefix length in " + in_quotes(text) + " is out of range (0-32)"};
+    if (*prefix < k_min_ip4_prefix)
+      return {{},
+              in_quotes(text) + " covers too much of the internet (ip4 shorter than /" +
+                  std::to_string(k_min_ip4_prefix) + ")"};
+    cidr = "/" + std::to_string(*prefix) + cidr;
+    host = host.substr(0, slash);
+  }
+  if (host == "@") return {cidr, {}};
+  if (host.empty())
+    return {{}, in_quotes(text) + " names no host; write a domain name, or \"@\" for the domain itself"};
+  Checked checked = check_domain_spec(host);
+  if (checked.ok()) checked.value += cidr;
+  return checked;
+}
+
+Checked check_raw_term(std::string_view text) {
+  if (text.empty()) return {{}, "the raw term is empty"};
+  if (!is_printable_word(text))
+    return {{},
+            "raw term " + in_quotes(text) +
+                " must be a single SPF term without spaces; write one term per entry"};
+  const std::string lower = lowercase(text);
+  if (lower == "v=spf1") return {{}, "raw terms exclude the version 'v=spf1'; spfctl writes it"};
+  std::string_view mechanism = lower;
+  if (!mechanism.empty() && (mechanism.front() == '+' || mechanism.front() == '-' ||
+                             mechanism.front() == '~' || mechanism.front() == '?'))
+    mechanism.remove_prefix(1);
+  if (mechanism == "all")
+    return {{},
+            "raw term " + in_quotes(text) + " is an 'all' mechanism; set the domain's policy key instead"};
+  if (mechanism.starts_with("redirect="))
+    return {{}, "raw term " + in_quotes(text) + " would replace the whole policy; use include: instead"};
+  return {std::string(text), {}};
+}
+
+Checked check_chain_prefix(std::string_view text) {
+  const std::string prefix = lowercase(text);
+  if (prefix.empty() || prefix.size() > 60)
+    return {{}, "chain_prefix " + in_quotes(text) + " must be 1 to 60 characters long"};
+  if (!std::all_of(prefix.begin(), prefix.end(), is_label_char))
+    return {{},
+            "chain_prefix " + in_quotes(text) + " may only hold letters, digits, hyphens and underscores"};
+  if (prefix.front() == '-') return {{}, "chain_prefix " + in_quotes(text) + " must not start with a hyphen"};
+  if (prefix.back() == '-' || (prefix.back() >= '0' && prefix.back() <= '9'))
+    return {{},
+            "chain_prefix " + in_quotes(text) +
+                " must not end with a digit or hyphen (a number is appended to it)"};
+  return {prefix, {}};
+}
+
+bool is_env_var_name(std::string_view text) {
+  if (text.empty() || (text.front() >= '0' && text.front() <= '9')) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+bool looks_like_secret(std::string_view key) {
+  const std::string lower = lowercase(key);
+  std::vector<std::string_view> words;
+  std::string_view rest = lower;
+  while (!rest.empty()) {
+    const std::size_t cut = rest.find_first_of("_-");
+    if (cut != 0) words.push_back(rest.substr(0, cut));
+    if (cut == std::string_view::npos) break;
+    rest.remove_prefix(cut + 1);
+  }
+  if (words.empty()) return false;
+  const std::string_view last = words.back();
+  // These only point at a credential kept elsewhere.
+  if (last == "env" || last == "file" || last == "path" || last == "name") return false;
+  if (last == "key" || last == "apikey") return true;
+  for (const std::string_view word : words)
+    if (word == "token" || word == "secret" || word == "password" || word == "passwd" ||
+        word == "credential" || word == "credentials")
+      return true;
+  return false;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::string lower = lowercase(word);
+  std::string best;
+  // Allow about one typo per three characters, at least one and at most three.
+  std::size_t best_distance = std::clamp<std::size_t>(lower.size() / 3, 1, 3) + 1;
+  std::size_t best_shared = 0;
+  for (const std::string& candidate : candidates) {
+    const std::string other = lowercase(candidate);
+    const std::size_t distance = edit_distance(lower, other);
+    // On a tie, the candidate that starts like the word is the likelier typo.
+    const std::size_t shared = static_cast<std::size_t>(
+        std::mismatch(lower.begin(), lower.end(), other.begin(), other.end()).first - lower.begin());
+    if (distance < best_distance || (!best.empty() && distance == best_distance && shared > best_shared)) {
+      best_distance = distance;
+      best_shared = shared;
+      best = candidate;
+    }
+  }
+  if (!best.empty() || lower.size() < 3) return best;
+  for (const std::string& candidate : candidates)
+    if (lowercase(candidate).starts_with(lower)) return candidate;
+  return best;
+}
+
+}  // namespace spfctl::config
