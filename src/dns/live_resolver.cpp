@@ -299,6 +299,12 @@ class LiveResolver::Loop {
     std::future<Answer> answer = question->promise.get_future();
     {
       std::lock_guard lock(m_mutex);
+      if (m_stopped) {
+        Answer failed;
+        failed.status = Status::servfail;
+        failed.detail = question_text(question->name, type) + ": the resolver's event loop has stopped";
+        return failed;
+      }
       m_queue.push_back(std::move(question));
     }
     wake();
@@ -363,6 +369,17 @@ class LiveResolver::Loop {
     }
     // Ends every question still in flight with ARES_EDESTRUCTION.
     ares_destroy(m_channel);
+    // When poll() fails the loop ends early: questions queued meanwhile must not wait forever.
+    std::lock_guard lock(m_mutex);
+    m_stopped = true;
+    for (auto& question : m_queue) {
+      Answer failed;
+      failed.status = Status::servfail;
+      failed.detail =
+          question_text(question->name, question->type) + ": the resolver's event loop has stopped";
+      question->promise.set_value(std::move(failed));
+    }
+    m_queue.clear();
   }
 
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
@@ -510,7 +527,8 @@ class LiveResolver::Loop {
 
   std::mutex m_mutex;
   std::deque<std::unique_ptr<Question>> m_queue;
-  bool m_stopping = false;
+  bool m_stopping = false;  // asked to stop
+  bool m_stopped = false;   // the loop has ended
 };
 
 LiveResolver::LiveResolver(const LiveResolverOptions& options) : m_loop(std::make_unique<Loop>(options)) {}

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -239,7 +241,8 @@ TEST_CASE("zone parser errors name the file, the line, the problem and the fix",
 TEST_CASE("load_zone_file reports unreadable files and names the path in parse errors", "[dns][zone]") {
   CHECK_THROWS_WITH(load_zone_file("/nonexistent/z.zone"),
                     Catch::Matchers::StartsWith("cannot read zone file '/nonexistent/z.zone'"));
-  const auto path = std::filesystem::temp_directory_path() / "spfctl-test-bad.zone";
+  const auto path =
+      std::filesystem::temp_directory_path() / ("spfctl-test-bad-" + std::to_string(getpid()) + ".zone");
   {
     std::ofstream out(path);
     out << "$ORIGIN example.com.\n\nx TXT \"open\n";

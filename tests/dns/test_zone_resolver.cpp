@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -95,8 +97,9 @@ TEST_CASE("zone resolver follows CNAMEs within the files", "[dns][zone-resolver]
 
 TEST_CASE("zone resolver loads several files and reports unreadable ones", "[dns][zone-resolver]") {
   const auto dir = std::filesystem::temp_directory_path();
-  const auto first = dir / "spfctl-test-first.zone";
-  const auto second = dir / "spfctl-test-second.zone";
+  const std::string pid = std::to_string(getpid());
+  const auto first = dir / ("spfctl-test-first-" + pid + ".zone");
+  const auto second = dir / ("spfctl-test-second-" + pid + ".zone");
   std::ofstream(first) << "$ORIGIN example.com.\n@ TXT \"one\"\nlink CNAME target.example.net.\n";
   std::ofstream(second) << "$ORIGIN example.net.\ntarget TXT \"two\"\n";
   ZoneResolver resolver({first, second});

@@ -81,15 +81,8 @@ inline void append_u16(std::vector<unsigned char>& out, unsigned value) {
   out.push_back(static_cast<unsigned char>(value & 0xff));
 }
 
-// A DNS question in wire format (class IN, recursion not desired).
-inline std::vector<unsigned char> make_query(std::uint16_t id, std::string_view name, std::uint16_t type) {
-  std::vector<unsigned char> out;
-  append_u16(out, id);
-  append_u16(out, 0);  // flags
-  append_u16(out, 1);  // one question
-  append_u16(out, 0);
-  append_u16(out, 0);
-  append_u16(out, 0);
+// `name` as uncompressed wire-format labels.
+inline void append_name(std::vector<unsigned char>& out, std::string_view name) {
   while (!name.empty() && name != ".") {
     const auto dot = name.find('.');
     const std::string_view label = name.substr(0, dot);
@@ -98,6 +91,13 @@ inline std::vector<unsigned char> make_query(std::uint16_t id, std::string_view 
     name = dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
   }
   out.push_back(0);
+}
+
+// A DNS question in wire format (class IN, recursion not desired).
+inline std::vector<unsigned char> make_query(std::uint16_t id, std::string_view name, std::uint16_t type) {
+  std::vector<unsigned char> out;
+  for (unsigned field : {unsigned{id}, 0u, 1u, 0u, 0u, 0u}) append_u16(out, field);  // header, one question
+  append_name(out, name);
   append_u16(out, type);
   append_u16(out, 1);
   return out;
@@ -105,20 +105,25 @@ inline std::vector<unsigned char> make_query(std::uint16_t id, std::string_view 
 
 }  // namespace detail
 
-// Sends one question over UDP to 127.0.0.1:port and returns the raw response, or nullopt when none
-// came within `timeout`.
-inline std::optional<std::vector<unsigned char>> udp_query(std::uint16_t port, std::string_view name,
-                                                           std::uint16_t type,
-                                                           std::chrono::milliseconds timeout) {
+// A fresh message id.
+inline std::uint16_t next_message_id() {
+  static std::atomic<std::uint16_t> next_id{0x5f00};
+  return next_id++;
+}
+
+// Sends a DNS message over UDP to 127.0.0.1:port and returns the response with the same id, or
+// nullopt when none came within `timeout`.
+inline std::optional<std::vector<unsigned char>> udp_exchange(std::uint16_t port,
+                                                              const std::vector<unsigned char>& query,
+                                                              std::chrono::milliseconds timeout) {
+  if (query.size() < 12) return std::nullopt;
   const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return std::nullopt;
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(port);
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  static std::atomic<std::uint16_t> next_id{0x5f00};
-  const std::uint16_t id = next_id++;
-  const auto query = detail::make_query(id, name, type);
+  const unsigned id = static_cast<unsigned>(query[0] << 8 | query[1]);
   std::optional<std::vector<unsigned char>> response;
   if (sendto(fd, query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) ==
       static_cast<ssize_t>(query.size())) {
@@ -139,6 +144,13 @@ inline std::optional<std::vector<unsigned char>> udp_query(std::uint16_t port, s
   }
   close(fd);
   return response;
+}
+
+// Sends one question (class IN) over UDP to 127.0.0.1:port; the raw response or nullopt.
+inline std::optional<std::vector<unsigned char>> udp_query(std::uint16_t port, std::string_view name,
+                                                           std::uint16_t type,
+                                                           std::chrono::milliseconds timeout) {
+  return udp_exchange(port, detail::make_query(next_message_id(), name, type), timeout);
 }
 
 // A port on 127.0.0.1 free for both UDP and TCP at the time of the call.
@@ -267,11 +279,19 @@ class KnotServer {
 
   void start(std::chrono::milliseconds timeout) {
     hand_over(m_dir);
-    m_port = free_port();
     for (const auto& [apex, text] : m_config.zones) write_file(file_name(apex), text);
-    write_file("knot.conf", config_text());
-    write_file("knotd.log", "");
+    // The free port can be taken by someone else before knotd binds it: then try another.
+    for (int attempt = 1;; ++attempt) {
+      m_port = free_port();
+      write_file("knot.conf", config_text());
+      write_file("knotd.log", "");
+      spawn();
+      if (wait_until_ready(timeout)) return;
+      if (attempt == 3) throw std::runtime_error("knotd found no free port; its last log:\n" + log());
+    }
+  }
 
+  void spawn() {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     const std::string log_path = (m_dir / "knotd.log").string();
@@ -286,15 +306,20 @@ class KnotServer {
       m_pid = -1;
       throw std::runtime_error("cannot start /usr/sbin/knotd (install the knot package)");
     }
+  }
 
-    // Ready when every zone answers its SOA with NOERROR.
+  // True when every zone answers its SOA with NOERROR; false when knotd exited because its port
+  // was taken. Throws for any other failure, with knotd's log.
+  bool wait_until_ready(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::size_t ready = 0;
     while (ready < m_config.zones.size()) {
       int status = 0;
       if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
         m_pid = -1;
-        throw std::runtime_error("knotd exited while starting; its log:\n" + log());
+        const std::string text = log();
+        if (text.find("cannot bind address") != std::string::npos) return false;
+        throw std::runtime_error("knotd exited while starting; its log:\n" + text);
       }
       if (const std::string text = log(); text.find("failed to load zone") != std::string::npos)
         throw std::runtime_error("knotd could not load a zone; its log:\n" + text);
@@ -308,6 +333,7 @@ class KnotServer {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     }
+    return true;
   }
 
   void stop() {

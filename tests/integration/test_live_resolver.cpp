@@ -136,7 +136,54 @@ class SilentServer {
   std::uint16_t m_port = 0;
 };
 
+// An unsigned RFC 2136 update adding one TXT record; the response's RCODE, or -1 without one.
+int add_txt_by_update(std::uint16_t port, std::string_view zone, std::string_view name,
+                      std::string_view text) {
+  using spfctl::testing::detail::append_name;
+  using spfctl::testing::detail::append_u16;
+  std::vector<unsigned char> message;
+  // Header: opcode UPDATE; one zone, no prerequisite, one update, no additional record.
+  for (unsigned field : {unsigned{spfctl::testing::next_message_id()}, 5u << 11, 1u, 0u, 1u, 0u})
+    append_u16(message, field);
+  append_name(message, zone);
+  append_u16(message, 6);  // SOA
+  append_u16(message, 1);  // IN
+  append_name(message, name);
+  append_u16(message, 16);  // TXT
+  append_u16(message, 1);
+  append_u16(message, 0);  // TTL 300
+  append_u16(message, 300);
+  append_u16(message, static_cast<unsigned>(text.size() + 1));
+  message.push_back(static_cast<unsigned char>(text.size()));
+  message.insert(message.end(), text.begin(), text.end());
+  const auto response = spfctl::testing::udp_exchange(port, message, std::chrono::seconds(2));
+  return response ? (*response)[3] & 0x0f : -1;
+}
+
 }  // namespace
+
+TEST_CASE("the knotd harness configures update ACLs, with and without a TSIG key", "[integration][dns]") {
+  const std::string zone =
+      "$ORIGIN example.org.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\n";
+  {
+    KnotServer open(KnotConfig().zone("example.org", zone).allow_updates());
+    CHECK(add_txt_by_update(open.port(), "example.org", "added.example.org", "v=spf1 -all") == 0);
+    LiveResolver live({{open.address()}, 1000, 2});
+    CHECK(live.query("added.example.org", RrType::TXT).txt ==
+          std::vector<std::vector<std::string>>{{"v=spf1 -all"}});
+  }
+  {
+    KnotServer keyed(KnotConfig()
+                         .zone("example.org", zone)
+                         .tsig_key({"spfkey", "hmac-sha256", "c3BmY3RsLXRlc3Qta2V5LTAxMjM0NTY3ODlhYmNkZWY="})
+                         .allow_updates());
+    // Without the key the update is refused (NOTAUTH or REFUSED).
+    const int rcode = add_txt_by_update(keyed.port(), "example.org", "added.example.org", "v=spf1 -all");
+    CHECK((rcode == 9 || rcode == 5));
+    LiveResolver live({{keyed.address()}, 1000, 2});
+    CHECK(live.query("added.example.org", RrType::TXT).status == Status::nxdomain);
+  }
+}
 
 TEST_CASE("live and zone resolvers give the same answers for the fixture zones", "[integration][dns]") {
   KnotServer knot(fixture_config());
