@@ -1,0 +1,34 @@
+// The planner: from a domain's intended policy (config::DomainPolicy) to the records to publish,
+// flattened only as far as the lookup budget needs, split to fit DNS limits, and proved equivalent.
+// Pure over a resolver snapshot: no I/O of its own besides the questions it asks the resolver.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "dns/resolver.hpp"
+#include "plan/desired.hpp"
+
+namespace spfctl::plan {
+
+// What is published at the domain today besides its SPF record: the other TXT values at the apex
+// (site verifications...), each as its character-strings. They count toward the 512-byte answer.
+struct ApexContext {
+  std::vector<std::vector<std::string>> other_txt;
+};
+
+// Plans one domain. Never throws for DNS or policy problems: they become DomainPlan::error.
+DomainPlan plan_domain(dns::Resolver& resolver, const config::DomainPolicy& policy, const ApexContext& apex);
+
+// Plans many domains concurrently (at most `threads` at once) over one shared resolver, which
+// should be a dns::CachingResolver so each (name, type) is asked once. `apex_of` gives a domain's
+// ApexContext (called from worker threads). `progress`, if set, is called after each domain with
+// (done, total) from worker threads. Results are in the order of `policies`.
+std::vector<DomainPlan> plan_domains(dns::Resolver& resolver, const std::vector<config::DomainPolicy>& policies,
+                                     const std::function<ApexContext(const config::DomainPolicy&)>& apex_of,
+                                     int threads,
+                                     const std::function<void(std::size_t, std::size_t)>& progress = {});
+
+}  // namespace spfctl::plan
