@@ -87,7 +87,8 @@ inline SuiteRecord parse_suite_record(const nlohmann::json& item) {
     return record;
   }
   if (!item.is_object() || item.size() != 1) throw std::runtime_error("unexpected record " + item.dump());
-  const auto& [type, value] = *item.items().begin();
+  const std::string type = item.begin().key();
+  const nlohmann::json& value = item.begin().value();
   record.type = type;
   if (value.is_string() && value.get<std::string>() == "TIMEOUT") {
     record.timeout = true;
