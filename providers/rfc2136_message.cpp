@@ -1,6 +1,5 @@
 #include "providers/rfc2136_message.hpp"
 
-#include <ldns/ldns.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -12,6 +11,12 @@
 
 #include "dns/resolver.hpp"
 #include "error.hpp"
+
+// libldns's common.h defines `bool`, `true` and `false` as macros unless stdbool.h came first.
+// clang-format off
+#include <stdbool.h>
+#include <ldns/ldns.h>
+// clang-format on
 
 namespace spfctl::providers::rfc2136 {
 
@@ -350,8 +355,10 @@ TsigCheck tsig_verify(const Bytes& response, const TsigKey& key, const Bytes& re
     return {Status::bad_mac};
 
   Bytes signed_data;
-  append_u16(signed_data, static_cast<unsigned>(request_mac.size()));
-  append(signed_data, request_mac);
+  if (!request_mac.empty()) {
+    append_u16(signed_data, static_cast<unsigned>(request_mac.size()));
+    append(signed_data, request_mac);
+  }
   Bytes stripped(response.begin(), response.begin() + static_cast<std::ptrdiff_t>(tsig_start));
   stripped[0] = static_cast<std::uint8_t>(original_id >> 8);
   stripped[1] = static_cast<std::uint8_t>(original_id & 0xff);

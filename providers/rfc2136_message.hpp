@@ -95,7 +95,7 @@ struct TsigCheck {
 };
 
 // Checks the TSIG record of `response` (wire format) against `key` and the MAC of the request it
-// answers, at time `now`.
+// answers, at time `now`. An empty `request_mac` checks a message that answers none (a request).
 TsigCheck tsig_verify(const Bytes& response, const TsigKey& key, const Bytes& request_mac, std::uint64_t now);
 
 // "BADSIG", "BADKEY", "BADTIME", "BADTRUNC", or the number.
