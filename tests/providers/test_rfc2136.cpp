@@ -2,8 +2,11 @@
 // changes, TSIG signatures checked against libldns's own implementation, and response decoding.
 #include <catch2/catch.hpp>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "config/config.hpp"
@@ -535,4 +538,26 @@ TEST_CASE("rfc2136 provider: capabilities, zones given, checks before any messag
       "rfc2136: 'example.org' is not in zone 'example.com'");
   CHECK_THROWS_WITH(provider->list("example.com", {"www.example.net"}),
                     "rfc2136: 'www.example.net' is not in zone 'example.com'");
+}
+
+TEST_CASE("rfc2136 provider: the example of docs/providers/rfc2136.md loads", "[providers][rfc2136]") {
+  std::ifstream in(std::filesystem::path(SPFCTL_TEST_DATA) / ".." / ".." / "docs" / "providers" /
+                   "rfc2136.md");
+  std::ostringstream page;
+  page << in.rdbuf();
+  const std::string text = page.str();
+  const auto start = text.find("```toml\n");
+  REQUIRE(start != std::string::npos);
+  const auto end = text.find("```", start + 8);
+  const auto config =
+      spfctl::config::load_config_text(text.substr(start + 8, end - start - 8), "spfctl.toml");
+  REQUIRE(config.providers.count("primary") == 1);
+  const auto settings =
+      parse_rfc2136_settings(config.providers.at("primary"), [](const char* name) -> const char* {
+        return std::string(name) == "SPFCTL_TSIG_SECRET" ? k_secret.c_str() : nullptr;
+      });
+  CHECK(settings.server.to_string() == "192.0.2.53:53");
+  REQUIRE(settings.key);
+  CHECK(settings.key->name == "spfctl-key");
+  CHECK(settings.key->algorithm == "hmac-sha256");
 }
