@@ -349,7 +349,7 @@ std::uint16_t Rfc2136Provider::next_id() {
   return static_cast<std::uint16_t>(m_random() & 0xffff);
 }
 
-Response Rfc2136Provider::exchange(Bytes message, const std::string& subject, const std::string& zone,
+Response Rfc2136Provider::exchange(Bytes message, const std::string& subject, const std::string& scope,
                                    bool may_have_applied) {
   const auto& key = m_settings.key;
   Bytes request_mac;
@@ -378,21 +378,22 @@ Response Rfc2136Provider::exchange(Bytes message, const std::string& subject, co
   const auto check = rfc2136::tsig_verify(*result.response, *key, request_mac,
                                           static_cast<std::uint64_t>(std::time(nullptr)));
   using Status = rfc2136::TsigCheck::Status;
-  if (check.status == Status::error || response.rcode == k_notauth) {
+  // NOTAUTH also means "not authoritative for the zone"; with a valid signature the key was fine.
+  if (check.status == Status::error || (response.rcode == k_notauth && check.status != Status::valid)) {
     const std::string codes =
         rfc2136::rcode_name(response.rcode) +
         (check.status == Status::error ? ", " + rfc2136::tsig_error_name(check.error) : "");
     if (check.status == Status::error && check.error == k_badtime)
-      fail(server_text() + " refused the time of the TSIG signature (" + codes + ") for zone " +
-           in_quotes(zone) + ": the clocks of this machine and of the server differ by more than 5 minutes");
+      fail(server_text() + " refused the time of the TSIG signature (" + codes + ") " + scope +
+           ": the clocks of this machine and of the server differ by more than 5 minutes");
     // knotd also answers BADKEY for a key its ACL does not allow for the zone.
     const std::string acl_advice =
         check.status == Status::error && check.error == k_badkey
             ? ", and that the server's ACL for the zone allows the key (knot: an acl with key: " + key->name +
                   " and action: update; BIND: allow-update { key \"" + key->name + "\"; };)"
             : "";
-    fail(server_text() + " refused the TSIG key " + in_quotes(key->name) + " (" + codes + ") for zone " +
-         in_quotes(zone) + key_advice + acl_advice);
+    fail(server_text() + " refused the TSIG key " + in_quotes(key->name) + " (" + codes + ") " + scope +
+         key_advice + acl_advice);
   }
   // Servers answer some refusals (REFUSED for a zone they do not serve) unsigned. A failure is
   // reported as such either way; only answers that are acted on must be signed.
@@ -430,7 +431,7 @@ std::string Rfc2136Provider::zone_for(std::string_view name_text) {
   for (std::string candidate = name;; candidate = parent_of(candidate)) {
     const std::string subject = "the SOA query for " + in_quotes(candidate.empty() ? "." : candidate);
     const Response response = exchange(rfc2136::encode_query(candidate, k_type_soa, next_id()), subject,
-                                       candidate.empty() ? "." : candidate, false);
+                                       "while looking for the zone of " + in_quotes(name), false);
     std::optional<std::string> zone;
     if (response.authoritative && (response.rcode == k_noerror || response.rcode == k_nxdomain)) {
       if (std::find(response.answer_soa.begin(), response.answer_soa.end(), candidate) !=
@@ -463,8 +464,8 @@ std::vector<TxtRecordSet> Rfc2136Provider::list(std::string_view zone_text,
     const std::string name = dns::normalize_name(name_text);
     if (!in_zone(name, zone)) fail(in_quotes(name) + " is not in zone " + in_quotes(zone));
     const std::string subject = "the TXT query for " + in_quotes(name) + " in zone " + in_quotes(zone);
-    const Response response =
-        exchange(rfc2136::encode_query(name, k_type_txt, next_id()), subject, zone, false);
+    const Response response = exchange(rfc2136::encode_query(name, k_type_txt, next_id()), subject,
+                                       "for zone " + in_quotes(zone), false);
     if (response.rcode == k_refused)
       fail(server_text() + " refused " + subject + " (REFUSED): it does not serve the zone; check `server`");
     if (response.rcode != k_noerror && response.rcode != k_nxdomain)
@@ -495,7 +496,7 @@ void Rfc2136Provider::apply(std::string_view zone_text, const std::vector<Change
   const std::string subject = "the update of zone " + in_quotes(zone) + " with " +
                               std::to_string(changes.size()) + (changes.size() == 1 ? " change" : " changes");
   const Bytes message = rfc2136::encode_update(rfc2136::build_update(zone, changes), next_id());
-  const Response response = exchange(message, subject, zone, true);
+  const Response response = exchange(message, subject, "for zone " + in_quotes(zone), true);
   const std::string nothing = "; nothing was applied";
   switch (response.rcode) {
     case k_noerror:

@@ -82,9 +82,10 @@ class Rfc2136Provider : public Provider {
 
  private:
   // Signs `message` when a key is set, sends it and returns the decoded answer, whose signature is
-  // checked. `subject` says what the message is about, for errors ("the update of zone 'x'").
-  // `may_have_applied`: the message is an update, so a lost answer leaves its outcome unknown.
-  rfc2136::Response exchange(rfc2136::Bytes message, const std::string& subject, const std::string& zone,
+  // checked. For errors, `subject` says what the message is ("the update of zone 'x'") and `scope`
+  // what it was for ("for zone 'x'"). `may_have_applied`: the message is an update, so a lost
+  // answer leaves its outcome unknown.
+  rfc2136::Response exchange(rfc2136::Bytes message, const std::string& subject, const std::string& scope,
                              bool may_have_applied);
   std::uint16_t next_id();
   [[noreturn]] void fail(const std::string& message) const;
