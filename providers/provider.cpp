@@ -10,12 +10,9 @@ std::string TxtValue::joined() const {
 
 std::string_view to_string(Change::Action action) {
   switch (action) {
-    case Change::Action::create:
-      return "create";
-    case Change::Action::update:
-      return "update";
-    case Change::Action::remove:
-      return "delete";
+    case Change::Action::create: return "create";
+    case Change::Action::update: return "update";
+    case Change::Action::remove: return "delete";
   }
   return "?";
 }
