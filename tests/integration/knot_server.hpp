@@ -68,10 +68,18 @@ class KnotConfig {
     updates = true;
     return *this;
   }
+  // Like allow_updates(), with other ACL actions: "transfer" alone lets the key sign queries and
+  // transfer zones but not update them.
+  KnotConfig& allow_actions(std::string actions) {
+    updates = true;
+    acl_actions = std::move(actions);
+    return *this;
+  }
 
   std::vector<std::pair<std::string, std::string>> zones;
   std::optional<TsigKey> tsig;
   bool updates = false;
+  std::string acl_actions = "update, transfer";
 };
 
 namespace detail {
@@ -265,7 +273,7 @@ class KnotServer {
       } else {
         conf << "    address: 127.0.0.1\n";
       }
-      conf << "    action: [update, transfer]\n";
+      conf << "    action: [" << m_config.acl_actions << "]\n";
     }
     conf << "zone:\n";
     for (const auto& [apex, text] : m_config.zones) {
