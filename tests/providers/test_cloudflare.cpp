@@ -225,6 +225,22 @@ TEST_CASE("cloudflare: changes go in one batch only when the batch's own order i
           std::vector<std::string>{providers::cloudflare_content(two_new)});
   }
 
+  SECTION("a batch whose answer was lost: read back, and finished one by one") {
+    const TxtValue one_new{{"v=spf1 ip4:192.0.2.0/25 -all"}};
+    const TxtValue two_new{{"v=spf1 ip4:198.51.100.0/25 -all"}};
+    const bool carried_out = GENERATE(true, false);
+    auto fault = CloudflareFake::Fault::answer(502).on_writes();
+    harness.fake.inject(carried_out ? fault.carried_out() : fault);
+    const std::size_t from = harness.fake.server().request_count();
+    provider->apply(k_zone, {Change{Change::Action::update, "_spf1.example.com", 3600, one, one_new, {}},
+                             Change{Change::Action::update, "_spf2.example.com", 3600, two, two_new, {}}});
+    CHECK(harness.writes(from) == (carried_out ? 1u : 3u));
+    CHECK(harness.contents("_spf1.example.com") ==
+          std::vector<std::string>{providers::cloudflare_content(one_new)});
+    CHECK(harness.contents("_spf2.example.com") ==
+          std::vector<std::string>{providers::cloudflare_content(two_new)});
+  }
+
   SECTION("a new chained record, then the apex pointing at it: one by one, in that order") {
     const TxtValue three{{"v=spf1 ip4:203.0.113.0/24 -all"}};
     const TxtValue apex_new{
@@ -426,6 +442,10 @@ TEST_CASE("cloudflare: settings and credentials are checked before any request",
   CHECK_THAT(message({}), Contains("[providers.cf] needs token_env"));
   CHECK_THAT(message({{"token_env", "CF_API_TOKEN"}, {"tokn_env", "X"}}),
              Contains("unknown setting 'tokn_env' in [providers.cf]; did you mean 'token_env'?"));
+  CHECK_THAT(
+      message({{"token_env", "CF_API_TOKEN"}, {"colour", "blue"}}),
+      Contains(
+          "unknown setting 'colour' in [providers.cf] (a cloudflare provider takes: api_url, token_env)"));
   CHECK_THAT(message({{"token_env", "CF_API_TOKEN"}, {"api_url", "http://api.example.com/v4"}}),
              Contains("spfctl.toml:8:1: api_url in [providers.cf]"));
   CHECK_THAT(
