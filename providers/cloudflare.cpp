@@ -300,26 +300,36 @@ class CloudflareProvider : public Provider {
       const std::string fqdn = dns::normalize_name(change.name);
       if (!live.contains(fqdn)) live[fqdn] = read(zone, zone_id, fqdn);
     }
-    std::vector<Operation> operations;
-    for (const auto& change : changes)
-      operations.push_back(decide(zone, change, live.at(dns::normalize_name(change.name))));
-    if (batchable(operations) && send_batch(zone, zone_id, operations)) return;
+    // With one change per name, every change is decided from the state read above, before any
+    // write: a plan that no longer fits is refused with nothing changed, and a batch is possible.
+    // Otherwise a change waits for the writes before it at its name.
+    std::vector<std::optional<Operation>> decided(changes.size());
+    bool failed_batch = false;
+    if (live.size() == changes.size()) {
+      std::vector<Operation> operations;
+      for (const auto& change : changes)
+        operations.push_back(decide(zone, change, live.at(dns::normalize_name(change.name))));
+      if (batchable(operations)) {
+        if (send_batch(zone, zone_id, operations)) return;
+        failed_batch = true;
+      }
+      decided.assign(operations.begin(), operations.end());
+    }
 
-    // One by one. A name is read again after each write to it, and before anything after a batch
-    // whose outcome is unknown; each step recognises work already done, so this converges.
+    // One by one. A name is read again after each write to it, and everything after a batch whose
+    // outcome is unknown; each step recognises work already done, so this converges.
     std::set<std::string> stale;
-    const bool after_failed_batch = batchable(operations);
     for (std::size_t i = 0; i < changes.size(); ++i) {
       const Change& change = changes[i];
       const std::string fqdn = dns::normalize_name(change.name);
-      Operation operation = operations[i];
-      if (after_failed_batch || stale.contains(fqdn)) {
+      if (failed_batch || stale.contains(fqdn)) {
         live[fqdn] = read(zone, zone_id, fqdn);
-        operation = decide(zone, change, live[fqdn]);
+        decided[i].reset();
         stale.erase(fqdn);
       }
-      if (operation.kind == Operation::Kind::none) continue;
-      execute(zone, zone_id, change, operation);
+      if (!decided[i]) decided[i] = decide(zone, change, live[fqdn]);
+      if (decided[i]->kind == Operation::Kind::none) continue;
+      execute(zone, zone_id, change, *decided[i]);
       stale.insert(fqdn);
     }
   }

@@ -9,8 +9,8 @@
 //
 // Cloudflare keeps each TXT value as a record of its own, with its own id and TTL. spfctl touches
 // only the record holding the SPF value it manages; a record set's TTL, as list() reports it, is the
-// TTL of its SPF value (see provider_ttl in the .cpp). Content is written as quoted character-strings
-// of at most 255 bytes ("part1" "part2") and read back quoted or not.
+// TTL of its SPF value (without one, the lowest). Content is written as quoted character-strings of
+// at most 255 bytes ("part1" "part2") and read back quoted or not.
 //
 // Several changes go in one batch call (POST .../dns_records/batch) only when Cloudflare's fixed
 // execution order inside a batch (deletes, then patches, then puts, then posts) is the order the

@@ -406,6 +406,23 @@ TEST_CASE("cloudflare: a plan that no longer matches what is published is refuse
   CHECK(harness.writes() == 0);
 }
 
+TEST_CASE("cloudflare: a second change at one name waits for the first", "[providers][cloudflare]") {
+  Harness harness;
+  const TxtValue first{{"v=spf1 a -all"}};
+  const TxtValue second{{"v=spf1 mx -all"}};
+  harness.fake.add_record(k_zone, k_zone, providers::cloudflare_content(first));
+  harness.fake.add_record(k_zone, k_zone, providers::cloudflare_content(second));
+  auto provider = harness.provider();
+  const TxtValue wanted{{"v=spf1 a mx -all"}};
+  provider->apply(k_zone, {Change{Change::Action::remove, k_zone, 3600, first, std::nullopt, {}},
+                           Change{Change::Action::remove, k_zone, 3600, second, std::nullopt, {}},
+                           Change{Change::Action::create, k_zone, 3600, std::nullopt, wanted, {}}});
+  const auto apex = harness.fake.records(k_zone, k_zone);
+  CHECK(spf_count(apex) == 1);
+  CHECK(apex.back().content == providers::cloudflare_content(wanted));
+  CHECK(apex.size() == 3);
+}
+
 TEST_CASE("cloudflare: an update keeps the record's comment", "[providers][cloudflare]") {
   Harness harness;
   const TxtValue old_value{{"v=spf1 a -all"}};
