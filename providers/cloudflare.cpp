@@ -1,0 +1,680 @@
+#include "providers/cloudflare.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "config/checks.hpp"
+#include "config/config.hpp"
+#include "dns/resolver.hpp"
+#include "error.hpp"
+#include "http/curl_client.hpp"
+#include "http/redact.hpp"
+#include "http/retry.hpp"
+
+namespace spfctl::providers {
+
+namespace {
+
+using json = nlohmann::json;
+using http::Method;
+
+constexpr std::size_t k_max_string = 255;
+constexpr int k_page_size = 100;
+// A POST is not retried by the HTTP layer (it may have been carried out); spfctl reads back and
+// sends it again itself, this many times in all.
+constexpr int k_create_attempts = 3;
+
+// Duplicate-record error codes: "The record already exists." / "An identical record already exists."
+constexpr int k_code_exists = 81057;
+constexpr int k_code_identical = 81058;
+
+const std::vector<std::string> k_settings = {"api_url", "token_env"};
+
+std::string in_quotes(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
+
+// Length of the valid UTF-8 sequence starting at text[at] (a byte of 0x80 or more), or 0.
+std::size_t utf8_sequence(std::string_view text, std::size_t at) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(at);
+  std::size_t length = 0;
+  unsigned char low = 0x80, high = 0xbf;  // the range of the first continuation byte
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    length = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    length = 3;
+    if (lead == 0xe0) low = 0xa0;   // overlong
+    if (lead == 0xed) high = 0x9f;  // surrogates
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    length = 4;
+    if (lead == 0xf0) low = 0x90;   // overlong
+    if (lead == 0xf4) high = 0x8f;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (at + length > text.size()) return 0;
+  if (byte(at + 1) < low || byte(at + 1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i)
+    if ((byte(at + i) & 0xc0) != 0x80) return 0;
+  return length;
+}
+
+void append_escaped(std::string& out, std::string_view text) {
+  out += '"';
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (std::size_t length = c >= 0x80 ? utf8_sequence(text, i) : 0; length > 0) {
+      out.append(text.substr(i, length));
+      i += length;
+    } else {
+      char digits[5];
+      std::snprintf(digits, sizeof digits, "\\%03u", static_cast<unsigned>(c));
+      out += digits;
+      ++i;
+    }
+  }
+  out += '"';
+}
+
+std::vector<std::string> cut(std::string_view text) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at < text.size(); at += k_max_string)
+    out.emplace_back(text.substr(at, k_max_string));
+  if (out.empty()) out.emplace_back();
+  return out;
+}
+
+// Quoted character-strings separated by blanks, or nullopt when `content` is not exactly that.
+std::optional<std::vector<std::string>> parse_quoted(std::string_view content) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  const auto blank = [&] { return content[i] == ' ' || content[i] == '\t'; };
+  while (true) {
+    while (i < content.size() && blank()) ++i;
+    if (i == content.size()) break;
+    if (content[i] != '"') return std::nullopt;
+    ++i;
+    std::string current;
+    while (true) {
+      if (i == content.size()) return std::nullopt;
+      const char c = content[i++];
+      if (c == '"') break;
+      if (c != '\\') {
+        current += c;
+        continue;
+      }
+      if (i == content.size()) return std::nullopt;
+      if (i + 3 <= content.size() && std::all_of(content.begin() + i, content.begin() + i + 3,
+                                                 [](char d) { return d >= '0' && d <= '9'; })) {
+        const int value = (content[i] - '0') * 100 + (content[i + 1] - '0') * 10 + (content[i + 2] - '0');
+        if (value > 255) return std::nullopt;
+        current += static_cast<char>(value);
+        i += 3;
+      } else {
+        current += content[i++];
+      }
+    }
+    if (i < content.size() && !blank()) return std::nullopt;
+    out.push_back(std::move(current));
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+bool is_spf(const TxtValue& value) {
+  const std::string text = value.joined();
+  if (text.size() < 6) return false;
+  std::string version = text.substr(0, 6);
+  std::ranges::transform(version, version.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
+  return version == "v=spf1" && (text.size() == 6 || text[6] == ' ');
+}
+
+std::string url_encode(std::string_view text) {
+  static constexpr char k_hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += k_hex[c >> 4];
+      out += k_hex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+// The zones that could hold `name`, most specific first: the name itself, then each parent with at
+// least two labels.
+std::vector<std::string> candidate_zones(const std::string& name) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; name.find('.', at) != std::string::npos; at = name.find('.', at) + 1)
+    out.push_back(name.substr(at));
+  return out;
+}
+
+std::string join(const std::vector<std::string>& words, std::string_view separator = ", ") {
+  std::string out;
+  for (const auto& word : words) {
+    if (!out.empty()) out += separator;
+    out += word;
+  }
+  return out;
+}
+
+// One TXT record as Cloudflare holds it.
+struct Record {
+  std::string id;
+  TxtValue value;
+  std::uint32_t ttl = 0;
+  json raw;  // the object as read: its comment and tags are sent back when the record is rewritten
+};
+
+const Record* find_value(const std::vector<Record>& records, const std::optional<TxtValue>& value) {
+  if (!value) return nullptr;
+  const std::string wanted = value->joined();
+  for (const auto& record : records)
+    if (record.value.joined() == wanted) return &record;
+  return nullptr;
+}
+
+// A record set's TTL: that of its SPF value, the one spfctl manages (Cloudflare keeps a TTL per
+// record, and the others are not spfctl's to change); without one, the lowest.
+std::uint32_t set_ttl(const std::vector<Record>& records) {
+  for (const auto& record : records)
+    if (is_spf(record.value)) return record.ttl;
+  std::uint32_t lowest = records.front().ttl;
+  for (const auto& record : records) lowest = std::min(lowest, record.ttl);
+  return lowest;
+}
+
+// What one change takes, decided from the records at its name as read.
+struct Operation {
+  enum class Kind : std::uint8_t { none, remove, put, post };
+  Kind kind = Kind::none;
+  std::string id;  // remove, put
+  json body;       // put, post: the record to write
+};
+
+// Cloudflare's execution order inside a batch.
+int batch_rank(Operation::Kind kind) {
+  switch (kind) {
+    case Operation::Kind::remove:
+      return 0;
+    case Operation::Kind::put:
+      return 2;  // patches, which spfctl does not send, would be 1
+    case Operation::Kind::post:
+      return 3;
+    case Operation::Kind::none:
+      break;
+  }
+  return -1;
+}
+
+class CloudflareProvider : public Provider {
+ public:
+  CloudflareProvider(std::string name, std::string api_url, std::string token_variable,
+                     const std::string& token, const ProviderEnvironment& environment)
+      : m_name(std::move(name)),
+        m_api_url(std::move(api_url)),
+        m_token_variable(std::move(token_variable)),
+        m_authorization("Bearer " + token),
+        m_redactor(std::vector<std::string>{token}),
+        m_sleep(environment.sleep ? environment.sleep : [](std::chrono::milliseconds delay) {
+          std::this_thread::sleep_for(delay);
+        }) {
+    std::shared_ptr<http::HttpClient> transport =
+        environment.http ? environment.http : std::make_shared<http::CurlHttpClient>();
+    std::shared_ptr<http::RateLimiter> limiter =
+        environment.rate_limiter
+            ? environment.rate_limiter
+            : http::shared_rate_limiter(http::account_key("cloudflare", m_api_url, token),
+                                        k_cloudflare_rate_limit);
+    http::RetryOptions retry;
+    retry.max_attempts = 6;
+    retry.sleep = m_sleep;
+    m_client = std::make_shared<http::RetryingClient>(
+        std::make_shared<http::RateLimitedClient>(transport, limiter), std::move(retry));
+    m_capabilities.min_ttl = 60;
+    m_capabilities.max_ttl = 86400;
+    m_capabilities.max_string_bytes = k_max_string;
+    // Cloudflare has refused TXT content over 2048 characters, quotes included.
+    m_capabilities.max_value_bytes = 2000;
+    m_capabilities.multi_string = true;
+    m_capabilities.batch = true;
+    m_capabilities.replaces_rrset = false;
+  }
+
+  const Capabilities& capabilities() const override { return m_capabilities; }
+
+  std::string zone_for(std::string_view name) override {
+    const std::string wanted = dns::normalize_name(name);
+    const std::vector<std::string> candidates = candidate_zones(wanted);
+    for (const auto& candidate : candidates)
+      if (find_zone_id(candidate, "finding the zone of " + wanted)) return candidate;
+    throw Error(prefix() + "no zone holds " + in_quotes(wanted) + " (asked for " + join(candidates) +
+                "); add the zone to the Cloudflare account, or give the token in " + m_token_variable +
+                " Zone:Read on it");
+  }
+
+  std::vector<TxtRecordSet> list(std::string_view zone_name, const std::vector<std::string>& names) override {
+    const std::string zone = dns::normalize_name(zone_name);
+    const std::string zone_id = require_zone_id(zone);
+    std::vector<TxtRecordSet> out;
+    for (const auto& name : names) {
+      const std::string fqdn = dns::normalize_name(name);
+      const std::vector<Record> records = read(zone, zone_id, fqdn);
+      if (records.empty()) continue;
+      TxtRecordSet set{fqdn, set_ttl(records), {}, {}};
+      for (const auto& record : records) {
+        set.values.push_back(record.value);
+        set.ids.push_back(record.id);
+      }
+      out.push_back(std::move(set));
+    }
+    return out;
+  }
+
+  void apply(std::string_view zone_name, const std::vector<Change>& changes) override {
+    if (changes.empty()) return;
+    const std::string zone = dns::normalize_name(zone_name);
+    const std::string zone_id = require_zone_id(zone);
+
+    std::map<std::string, std::vector<Record>> live;
+    for (const auto& change : changes) {
+      const std::string fqdn = dns::normalize_name(change.name);
+      if (!live.contains(fqdn)) live[fqdn] = read(zone, zone_id, fqdn);
+    }
+    // With one change per name, every change is decided from the state read above, before any
+    // write: a plan that no longer fits is refused with nothing changed, and a batch is possible.
+    // Otherwise a change waits for the writes before it at its name.
+    std::vector<std::optional<Operation>> decided(changes.size());
+    bool failed_batch = false;
+    if (live.size() == changes.size()) {
+      std::vector<Operation> operations;
+      for (const auto& change : changes)
+        operations.push_back(decide(zone, change, live.at(dns::normalize_name(change.name))));
+      if (batchable(operations)) {
+        if (send_batch(zone, zone_id, operations)) return;
+        failed_batch = true;
+      }
+      decided.assign(operations.begin(), operations.end());
+    }
+
+    // One by one. A name is read again after each write to it, and everything after a batch whose
+    // outcome is unknown; each step recognises work already done, so this converges.
+    std::set<std::string> stale;
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      const Change& change = changes[i];
+      const std::string fqdn = dns::normalize_name(change.name);
+      if (failed_batch || stale.contains(fqdn)) {
+        live[fqdn] = read(zone, zone_id, fqdn);
+        decided[i].reset();
+        stale.erase(fqdn);
+      }
+      if (!decided[i]) decided[i] = decide(zone, change, live[fqdn]);
+      if (decided[i]->kind == Operation::Kind::none) continue;
+      execute(zone, zone_id, change, *decided[i]);
+      stale.insert(fqdn);
+    }
+  }
+
+ private:
+  std::string prefix() const { return "cloudflare provider " + in_quotes(m_name) + ": "; }
+  std::string prefix(const std::string& zone) const { return prefix() + "zone " + zone + ": "; }
+
+  http::Response send(Method method, const std::string& path, const json* body = nullptr) const {
+    http::Request request{method, m_api_url + path, {{"Authorization", m_authorization}}, {}};
+    request.headers.push_back({"Accept", "application/json"});
+    if (body) {
+      request.headers.push_back({"Content-Type", "application/json"});
+      request.body = body->dump();
+    }
+    return m_client->send(request);
+  }
+
+  static json parse(const http::Response& response) { return json::parse(response.body, nullptr, false); }
+
+  static bool succeeded(const http::Response& response, const json& body) {
+    return response.ok() && body.is_object() && body.value("success", false);
+  }
+
+  static std::vector<int> error_codes(const json& body) {
+    std::vector<int> out;
+    if (!body.is_object() || !body.contains("errors") || !body["errors"].is_array()) return out;
+    for (const auto& error : body["errors"])
+      if (error.is_object() && error.contains("code") && error["code"].is_number_integer())
+        out.push_back(error["code"].get<int>());
+    return out;
+  }
+
+  // The API's own explanation: each error's message and code, with its error_chain.
+  static std::string api_message(const http::Response& response, const json& body) {
+    if (!body.is_object() || !body.contains("errors") || !body["errors"].is_array()) return response.body;
+    std::vector<std::string> parts;
+    for (const auto& error : body["errors"]) {
+      if (!error.is_object()) continue;
+      std::string part = error.value("message", std::string("(no message)"));
+      if (error.contains("code") && error["code"].is_number_integer())
+        part += " (code " + std::to_string(error["code"].get<int>()) + ")";
+      if (error.contains("error_chain") && error["error_chain"].is_array())
+        for (const auto& link : error["error_chain"])
+          if (link.is_object()) part += ": " + link.value("message", std::string());
+      parts.push_back(std::move(part));
+    }
+    return join(parts, "; ");
+  }
+
+  [[noreturn]] void fail(const std::string& context, Method method, const std::string& path,
+                         const http::Response& response, const json& body) const {
+    const http::Request request{method, m_api_url + path, {}, {}};
+    std::string message =
+        http::http_error_message(m_redactor, context, request, response, api_message(response, body));
+    const std::vector<int> codes = error_codes(body);
+    if (response.status == 401 || response.status == 403 || std::ranges::count(codes, 10000) > 0)
+      message += "; check that " + m_token_variable +
+                 " holds a Cloudflare API token with the permissions Zone:Read and DNS:Edit on this zone";
+    else if (response.status == 429)
+      message += "; Cloudflare allows 1200 requests per 5 minutes per user: wait a few minutes and run again";
+    throw Error(m_redactor.redact(message));
+  }
+
+  // The id of zone `zone`, or nullopt when the account has none of that name.
+  std::optional<std::string> find_zone_id(const std::string& zone, const std::string& doing) {
+    {
+      std::lock_guard lock(m_mutex);
+      if (auto found = m_zone_ids.find(zone); found != m_zone_ids.end()) return found->second;
+    }
+    const std::string path = "/zones?name=" + url_encode(zone);
+    const http::Response response = send(Method::get, path);
+    const json body = parse(response);
+    if (!succeeded(response, body) || !body.contains("result") || !body["result"].is_array())
+      fail(prefix() + doing, Method::get, path, response, body);
+    for (const auto& entry : body["result"]) {
+      if (!entry.is_object() || dns::normalize_name(entry.value("name", std::string())) != zone) continue;
+      std::string id = entry.value("id", std::string());
+      std::lock_guard lock(m_mutex);
+      m_zone_ids[zone] = id;
+      return id;
+    }
+    return std::nullopt;
+  }
+
+  std::string require_zone_id(const std::string& zone) {
+    if (auto id = find_zone_id(zone, "looking up zone " + zone)) return *id;
+    throw Error(prefix() + "zone " + in_quotes(zone) + " is not in the Cloudflare account, or the token in " +
+                m_token_variable + " cannot read it (it needs Zone:Read on the zone)");
+  }
+
+  // The TXT records at `fqdn`, every page of them.
+  std::vector<Record> read(const std::string& zone, const std::string& zone_id,
+                           const std::string& fqdn) const {
+    std::vector<Record> out;
+    for (int page = 1;; ++page) {
+      const std::string path = "/zones/" + url_encode(zone_id) +
+                               "/dns_records?type=TXT&name=" + url_encode(fqdn) +
+                               "&per_page=" + std::to_string(k_page_size) + "&page=" + std::to_string(page);
+      const http::Response response = send(Method::get, path);
+      const json body = parse(response);
+      if (!succeeded(response, body) || !body.contains("result") || !body["result"].is_array())
+        fail(prefix(zone) + "reading the TXT records at " + fqdn, Method::get, path, response, body);
+      for (const auto& entry : body["result"]) {
+        if (!entry.is_object() || entry.value("type", std::string()) != "TXT" ||
+            dns::normalize_name(entry.value("name", std::string())) != fqdn)
+          continue;
+        Record record;
+        record.id = entry.value("id", std::string());
+        record.value = parse_cloudflare_content(entry.value("content", std::string()));
+        record.ttl = entry.value("ttl", 1u);
+        record.raw = entry;
+        out.push_back(std::move(record));
+      }
+      int total_pages = 1;
+      if (body.contains("result_info") && body["result_info"].is_object())
+        total_pages = body["result_info"].value("total_pages", 1);
+      if (page >= total_pages || body["result"].empty()) break;
+    }
+    return out;
+  }
+
+  json record_body(const std::string& fqdn, const TxtValue& value, std::uint32_t ttl,
+                   const json* keep) const {
+    json body = {{"type", "TXT"}, {"name", fqdn}, {"content", cloudflare_content(value)}, {"ttl", ttl}};
+    if (keep) {
+      for (const char* field : {"comment", "tags"})
+        if (keep->contains(field) && !(*keep)[field].is_null()) body[field] = (*keep)[field];
+    }
+    return body;
+  }
+
+  Operation rewrite(const std::string& fqdn, const Record& record, const TxtValue& value,
+                    std::uint32_t ttl) const {
+    json body = record_body(fqdn, value, ttl, &record.raw);
+    body["id"] = record.id;
+    return {Operation::Kind::put, record.id, std::move(body)};
+  }
+
+  // What `change` takes given the records at its name. Work already done is recognised (the value
+  // to create or the update's result already there, the value to delete gone), so applying a plan
+  // again converges; a state the plan did not expect is refused.
+  Operation decide(const std::string& zone, const Change& change, const std::vector<Record>& records) const {
+    const std::string fqdn = dns::normalize_name(change.name);
+    const std::string where = " at " + fqdn;
+    const Record* before = find_value(records, change.before);
+    const Record* after = find_value(records, change.after);
+    switch (change.action) {
+      case Change::Action::remove:
+        if (!before) return {};
+        return {Operation::Kind::remove, before->id, {}};
+      case Change::Action::update:
+        if (before) return rewrite(fqdn, *before, *change.after, change.ttl);
+        if (!after)
+          throw Error(prefix(zone) + "cannot update the SPF value" + where + ": the value it replaces, '" +
+                      change.before->joined() + "', is no longer published there; run spfctl plan again");
+        break;
+      case Change::Action::create:
+        if (!after) {
+          for (const auto& record : records)
+            if (is_spf(record.value))
+              throw Error(prefix(zone) + "cannot create the SPF value" + where +
+                          ": an SPF value is already there ('" + record.value.joined() +
+                          "') and a name must hold only one; run spfctl plan again");
+          return {Operation::Kind::post, {}, record_body(fqdn, *change.after, change.ttl, nullptr)};
+        }
+        break;
+    }
+    if (after->ttl == change.ttl) return {};
+    return rewrite(fqdn, *after, *change.after, change.ttl);
+  }
+
+  // True when the operations are worth one batch and Cloudflare's order inside a batch is the
+  // order they were given in.
+  static bool batchable(const std::vector<Operation>& operations) {
+    int previous = -1;
+    int count = 0;
+    for (const auto& operation : operations) {
+      const int rank = batch_rank(operation.kind);
+      if (rank < 0) continue;
+      if (rank < previous) return false;
+      previous = rank;
+      ++count;
+    }
+    return count >= 2;
+  }
+
+  static bool ambiguous(const http::Response& response) {
+    return (response.transport_failed() && response.request_sent) || response.status >= 500;
+  }
+
+  // Sends the operations as one batch. True when it was applied; false when its outcome is
+  // unknown (a server error or a broken connection), for the caller to go on one by one.
+  bool send_batch(const std::string& zone, const std::string& zone_id,
+                  const std::vector<Operation>& operations) {
+    json body = {{"deletes", json::array()}, {"puts", json::array()}, {"posts", json::array()}};
+    for (const auto& operation : operations) {
+      switch (operation.kind) {
+        case Operation::Kind::remove:
+          body["deletes"].push_back({{"id", operation.id}});
+          break;
+        case Operation::Kind::put:
+          body["puts"].push_back(operation.body);
+          break;
+        case Operation::Kind::post:
+          body["posts"].push_back(operation.body);
+          break;
+        case Operation::Kind::none:
+          break;
+      }
+    }
+    const std::string path = "/zones/" + url_encode(zone_id) + "/dns_records/batch";
+    const http::Response response = send(Method::post, path, &body);
+    const json answer = parse(response);
+    if (succeeded(response, answer)) return true;
+    if (ambiguous(response)) return false;
+    fail(prefix(zone) + "applying " +
+             std::to_string(body["deletes"].size() + body["puts"].size() + body["posts"].size()) +
+             " changes in one batch (none was applied)",
+         Method::post, path, response, answer);
+  }
+
+  void execute(const std::string& zone, const std::string& zone_id, const Change& change,
+               const Operation& operation) {
+    const std::string fqdn = dns::normalize_name(change.name);
+    const std::string records_path = "/zones/" + url_encode(zone_id) + "/dns_records";
+    const std::string doing = std::string(change.action == Change::Action::create   ? "creating"
+                                          : change.action == Change::Action::update ? "updating"
+                                                                                    : "deleting") +
+                              " the SPF value at " + fqdn;
+    switch (operation.kind) {
+      case Operation::Kind::none:
+        return;
+      case Operation::Kind::remove: {
+        const std::string path = records_path + "/" + url_encode(operation.id);
+        const http::Response response = send(Method::delete_, path);
+        const json body = parse(response);
+        // Already gone (a retried DELETE whose first attempt went through): what was wanted.
+        if (succeeded(response, body) || response.status == 404) return;
+        fail(prefix(zone) + doing, Method::delete_, path, response, body);
+      }
+      case Operation::Kind::put: {
+        const std::string path = records_path + "/" + url_encode(operation.id);
+        const http::Response response = send(Method::put, path, &operation.body);
+        const json body = parse(response);
+        if (succeeded(response, body)) return;
+        fail(prefix(zone) + doing, Method::put, path, response, body);
+      }
+      case Operation::Kind::post: {
+        for (int attempt = 1;; ++attempt) {
+          const http::Response response = send(Method::post, records_path, &operation.body);
+          const json body = parse(response);
+          if (succeeded(response, body)) return;
+          const std::vector<int> codes = error_codes(body);
+          const bool duplicate =
+              std::ranges::count(codes, k_code_exists) + std::ranges::count(codes, k_code_identical) > 0;
+          if (!duplicate && (!ambiguous(response) || attempt == k_create_attempts))
+            fail(prefix(zone) + doing, Method::post, records_path, response, body);
+          // The record may be there after all (created by this request before it failed, or by
+          // another run): read back, and finish the change from what is published.
+          if (!duplicate) m_sleep(std::chrono::seconds(attempt));
+          const Operation next = decide(zone, change, read(zone, zone_id, fqdn));
+          if (next.kind == Operation::Kind::none) return;
+          if (next.kind != Operation::Kind::post) return execute(zone, zone_id, change, next);
+          if (duplicate) fail(prefix(zone) + doing, Method::post, records_path, response, body);
+        }
+      }
+    }
+  }
+
+  std::string m_name;
+  std::string m_api_url;
+  std::string m_token_variable;
+  std::string m_authorization;
+  http::Redactor m_redactor;
+  std::function<void(std::chrono::milliseconds)> m_sleep;
+  std::shared_ptr<http::HttpClient> m_client;
+  Capabilities m_capabilities;
+  std::mutex m_mutex;
+  std::map<std::string, std::string> m_zone_ids;  // guarded by m_mutex
+};
+
+std::string read_variable(const ProviderEnvironment& environment, const std::string& name) {
+  if (environment.getenv) return environment.getenv(name).value_or("");
+  const char* value = std::getenv(name.c_str());
+  return value ? value : "";
+}
+
+}  // namespace
+
+std::string cloudflare_content(const TxtValue& value) {
+  std::string out;
+  for (const auto& string : value.strings) {
+    for (const auto& piece : cut(string)) {
+      if (!out.empty()) out += ' ';
+      append_escaped(out, piece);
+    }
+  }
+  if (out.empty()) out = "\"\"";
+  return out;
+}
+
+TxtValue parse_cloudflare_content(std::string_view content) {
+  if (auto strings = parse_quoted(content)) return {std::move(*strings)};
+  return {cut(content)};
+}
+
+std::unique_ptr<Provider> make_cloudflare(const config::ProviderConfig& provider_config,
+                                          const ProviderEnvironment& environment) {
+  const std::string context = "[providers." + provider_config.name + "]";
+  std::vector<config::Diagnostic> problems;
+  for (const auto& [key, setting] : provider_config.settings) {
+    if (std::ranges::find(k_settings, key) != k_settings.end()) continue;
+    const std::string match = config::closest_match(key, k_settings);
+    problems.push_back(
+        {setting.location, "unknown setting " + in_quotes(key) + " in " + context +
+                               (match.empty() ? " (a cloudflare provider takes: " + join(k_settings) + ")"
+                                              : "; did you mean " + in_quotes(match) + "?")});
+  }
+  std::string api_url(k_cloudflare_api_url);
+  if (auto found = provider_config.settings.find("api_url"); found != provider_config.settings.end()) {
+    api_url = found->second.value;
+    while (api_url.ends_with('/')) api_url.pop_back();
+    try {
+      http::check_api_url(api_url);
+    } catch (const Error& error) {
+      problems.push_back({found->second.location, "api_url in " + context + ": " + error.what()});
+    }
+  }
+  const auto token_setting = provider_config.settings.find("token_env");
+  if (token_setting == provider_config.settings.end())
+    problems.push_back({provider_config.location,
+                        context +
+                            " needs token_env, the name of the environment variable holding a Cloudflare "
+                            "API token: token_env = \"CLOUDFLARE_API_TOKEN\""});
+  if (!problems.empty()) throw config::ConfigError(std::move(problems));
+
+  const std::string& variable = token_setting->second.value;
+  const std::string token = read_variable(environment, variable);
+  if (token.empty())
+    throw Error("cloudflare provider " + in_quotes(provider_config.name) + ": the environment variable " +
+                variable +
+                " (token_env) is not set or empty; export a Cloudflare API token with the permissions "
+                "Zone:Read and DNS:Edit in it");
+  return std::make_unique<CloudflareProvider>(provider_config.name, api_url, variable, token, environment);
+}
+
+}  // namespace spfctl::providers

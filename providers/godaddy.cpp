@@ -1,0 +1,425 @@
+#include "providers/godaddy.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <utility>
+
+#include "config/checks.hpp"
+#include "config/config.hpp"
+#include "dns/resolver.hpp"
+#include "error.hpp"
+#include "http/curl_client.hpp"
+#include "http/redact.hpp"
+#include "http/retry.hpp"
+
+namespace spfctl::providers {
+
+namespace {
+
+using json = nlohmann::json;
+using http::Method;
+
+constexpr std::size_t k_max_string = 255;
+
+const std::vector<std::string> k_settings = {"api_url", "environment", "key_env", "secret_env"};
+
+std::string in_quotes(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
+
+std::string join(const std::vector<std::string>& words, std::string_view separator = ", ") {
+  std::string out;
+  for (const auto& word : words) {
+    if (!out.empty()) out += separator;
+    out += word;
+  }
+  return out;
+}
+
+bool is_spf(std::string_view text) {
+  if (text.size() < 6) return false;
+  std::string version(text.substr(0, 6));
+  std::ranges::transform(version, version.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
+  return version == "v=spf1" && (text.size() == 6 || text[6] == ' ');
+}
+
+std::string url_encode(std::string_view text) {
+  static constexpr char k_hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~' || c == '@') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += k_hex[c >> 4];
+      out += k_hex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+// The value as a receiver gets it from GoDaddy: the data cut into 255-byte character-strings.
+TxtValue value_of(std::string_view data) {
+  TxtValue out;
+  for (std::size_t at = 0; at < data.size(); at += k_max_string)
+    out.strings.emplace_back(data.substr(at, k_max_string));
+  if (out.strings.empty()) out.strings.emplace_back();
+  return out;
+}
+
+// One TXT value at a name, as GoDaddy holds it.
+struct Record {
+  std::string data;
+  std::uint32_t ttl = 0;
+  bool operator==(const Record&) const = default;
+};
+
+std::vector<Record>::const_iterator find_data(const std::vector<Record>& records,
+                                              const std::optional<TxtValue>& value) {
+  if (!value) return records.end();
+  const std::string wanted = value->joined();
+  return std::ranges::find_if(records, [&](const Record& r) { return r.data == wanted; });
+}
+
+// A record set's TTL: that of its SPF value, the one spfctl manages (GoDaddy keeps a TTL per value,
+// and the others are written back with their own); without one, the lowest.
+std::uint32_t set_ttl(const std::vector<Record>& records) {
+  for (const auto& record : records)
+    if (is_spf(record.data)) return record.ttl;
+  std::uint32_t lowest = records.front().ttl;
+  for (const auto& record : records) lowest = std::min(lowest, record.ttl);
+  return lowest;
+}
+
+// The delay a 429 asks for in its body: {"code": "TOO_MANY_REQUESTS", "retryAfterSec": N}.
+std::optional<std::chrono::milliseconds> retry_after_sec(const http::Response& response) {
+  if (response.status != 429) return std::nullopt;
+  const json body = json::parse(response.body, nullptr, false);
+  if (!body.is_object() || !body.contains("retryAfterSec") || !body["retryAfterSec"].is_number())
+    return std::nullopt;
+  const double seconds = body["retryAfterSec"].get<double>();
+  if (!(seconds >= 0) || seconds > 86400) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+class GoDaddyProvider : public Provider {
+ public:
+  GoDaddyProvider(std::string name, std::string api_url, std::string key_variable,
+                  std::string secret_variable, const std::string& key, const std::string& secret,
+                  const ProviderEnvironment& environment)
+      : m_name(std::move(name)),
+        m_api_url(std::move(api_url)),
+        m_key_variable(std::move(key_variable)),
+        m_secret_variable(std::move(secret_variable)),
+        m_authorization("sso-key " + key + ":" + secret),
+        m_redactor(std::vector<std::string>{key, secret, key + ":" + secret}) {
+    std::shared_ptr<http::HttpClient> transport =
+        environment.http ? environment.http : std::make_shared<http::CurlHttpClient>();
+    std::shared_ptr<http::RateLimiter> limiter =
+        environment.rate_limiter
+            ? environment.rate_limiter
+            : http::shared_rate_limiter(http::account_key("godaddy", m_api_url, key), k_godaddy_rate_limit);
+    http::RetryOptions retry;
+    retry.max_attempts = 6;
+    retry.retry_hint = retry_after_sec;
+    if (environment.sleep) retry.sleep = environment.sleep;
+    m_client = std::make_shared<http::RetryingClient>(
+        std::make_shared<http::RateLimitedClient>(transport, limiter), std::move(retry));
+    m_capabilities.min_ttl = 600;
+    m_capabilities.max_string_bytes = k_max_string;
+    // GoDaddy has refused TXT data longer than 512 characters.
+    m_capabilities.max_value_bytes = 512;
+    m_capabilities.multi_string = false;
+    m_capabilities.batch = false;
+    m_capabilities.replaces_rrset = true;
+  }
+
+  const Capabilities& capabilities() const override { return m_capabilities; }
+
+  std::string zone_for(std::string_view name) override {
+    const std::string wanted = dns::normalize_name(name);
+    std::vector<std::string> candidates;
+    for (std::size_t at = 0; wanted.find('.', at) != std::string::npos; at = wanted.find('.', at) + 1)
+      candidates.push_back(wanted.substr(at));
+    for (const auto& candidate : candidates) {
+      {
+        std::lock_guard lock(m_mutex);
+        if (std::ranges::count(m_domains, candidate) > 0) return candidate;
+      }
+      const std::string path = "/v1/domains/" + url_encode(candidate);
+      const http::Response response = send(Method::get, path);
+      const json body = parse(response);
+      // 404: not a domain of this account; 422: not a domain name GoDaddy registers.
+      if (response.status == 404 || response.status == 422) continue;
+      if (!response.ok() || !body.is_object())
+        fail(prefix() + "finding the domain of " + wanted, Method::get, path, response, body);
+      std::lock_guard lock(m_mutex);
+      m_domains.push_back(candidate);
+      return candidate;
+    }
+    throw Error(prefix() + "no domain of the GoDaddy account holds " + in_quotes(wanted) + " (asked for " +
+                join(candidates) + "); check that the domain is in the account of the key in " +
+                m_key_variable + " and that its DNS is hosted at GoDaddy");
+  }
+
+  std::vector<TxtRecordSet> list(std::string_view zone_name, const std::vector<std::string>& names) override {
+    const std::string zone = dns::normalize_name(zone_name);
+    std::vector<TxtRecordSet> out;
+    for (const auto& name : names) {
+      const std::string fqdn = dns::normalize_name(name);
+      const std::vector<Record> records = read(zone, fqdn);
+      if (records.empty()) continue;
+      TxtRecordSet set{fqdn, set_ttl(records), {}, {}};
+      for (const auto& record : records) set.values.push_back(value_of(record.data));
+      out.push_back(std::move(set));
+    }
+    return out;
+  }
+
+  void apply(std::string_view zone_name, const std::vector<Change>& changes) override {
+    const std::string zone = dns::normalize_name(zone_name);
+    for (const auto& change : changes) {
+      const std::string fqdn = dns::normalize_name(change.name);
+      const std::vector<Record> live = read(zone, fqdn);
+      const std::vector<Record> wanted = decide(zone, change, live);
+      if (wanted == live) continue;
+      write(zone, change, wanted);
+    }
+  }
+
+ private:
+  std::string prefix() const { return "godaddy provider " + in_quotes(m_name) + ": "; }
+  std::string prefix(const std::string& zone) const { return prefix() + "domain " + zone + ": "; }
+
+  // "@" for the apex, else the name without the domain.
+  std::string relative(const std::string& zone, const std::string& fqdn) const {
+    if (fqdn == zone) return "@";
+    if (fqdn.size() > zone.size() && fqdn.ends_with("." + zone))
+      return fqdn.substr(0, fqdn.size() - zone.size() - 1);
+    throw Error(prefix(zone) + in_quotes(fqdn) + " is not inside the domain");
+  }
+
+  std::string records_path(const std::string& zone, const std::string& fqdn) const {
+    return "/v1/domains/" + url_encode(zone) + "/records/TXT/" + url_encode(relative(zone, fqdn));
+  }
+
+  http::Response send(Method method, const std::string& path, const std::string* body = nullptr) const {
+    http::Request request{method, m_api_url + path, {{"Authorization", m_authorization}}, {}};
+    request.headers.push_back({"Accept", "application/json"});
+    if (body) {
+      request.headers.push_back({"Content-Type", "application/json"});
+      request.body = *body;
+    }
+    return m_client->send(request);
+  }
+
+  static json parse(const http::Response& response) { return json::parse(response.body, nullptr, false); }
+
+  static std::string error_code(const json& body) {
+    return body.is_object() && body.contains("code") && body["code"].is_string()
+               ? body["code"].get<std::string>()
+               : std::string();
+  }
+
+  // The API's own explanation: its message and code, and each field it found fault with.
+  static std::string api_message(const http::Response& response, const json& body) {
+    if (!body.is_object() || !body.contains("message")) return response.body;
+    std::string out = body.value("message", std::string());
+    if (const std::string code = error_code(body); !code.empty()) out += " (" + code + ")";
+    if (body.contains("fields") && body["fields"].is_array())
+      for (const auto& field : body["fields"])
+        if (field.is_object())
+          out += "; " + field.value("path", std::string("?")) + ": " + field.value("message", std::string());
+    return out;
+  }
+
+  [[noreturn]] void fail(const std::string& context, Method method, const std::string& path,
+                         const http::Response& response, const json& body) const {
+    const http::Request request{method, m_api_url + path, {}, {}};
+    std::string message =
+        http::http_error_message(m_redactor, context, request, response, api_message(response, body));
+    const std::string code = error_code(body);
+    if (response.status == 403 && code == "ACCESS_DENIED")
+      message +=
+          "; GoDaddy grants Domains API access by account type: since 2024, accounts with fewer than 10 "
+          "domains "
+          "and without a Discount Domain Club or Pro plan are refused, so the key in " +
+          m_key_variable +
+          " cannot manage this DNS until the account qualifies (or the domain's DNS moves to a provider "
+          "whose API is open)";
+    else if (response.status == 401)
+      message +=
+          "; check that " + m_key_variable + " and " + m_secret_variable +
+          " hold a key and its secret from developer.godaddy.com for this environment (production keys "
+          "do not work with environment = \"ote\", nor the other way round)";
+    else if (response.status == 404 && code == "UNKNOWN_DOMAIN")
+      message += "; the domain is not in this GoDaddy account, or GoDaddy does not host its DNS";
+    else if (response.status == 429)
+      message += "; GoDaddy allows 60 requests a minute per key: wait a minute and run again";
+    throw Error(m_redactor.redact(message));
+  }
+
+  std::vector<Record> read(const std::string& zone, const std::string& fqdn) const {
+    const std::string path = records_path(zone, fqdn);
+    const http::Response response = send(Method::get, path);
+    const json body = parse(response);
+    if (!response.ok() || !body.is_array())
+      fail(prefix(zone) + "reading the TXT records at " + fqdn, Method::get, path, response, body);
+    std::vector<Record> out;
+    for (const auto& entry : body) {
+      if (!entry.is_object() || entry.value("type", std::string("TXT")) != "TXT") continue;
+      out.push_back({entry.value("data", std::string()), entry.value("ttl", 3600u)});
+    }
+    return out;
+  }
+
+  // The values the name must hold after `change`, from those it holds: the other values as they
+  // are, the SPF value created, replaced or left out. Work already done is recognised, so applying
+  // a plan again converges; a state the plan did not expect is refused.
+  std::vector<Record> decide(const std::string& zone, const Change& change,
+                             std::vector<Record> records) const {
+    const std::string where = " at " + dns::normalize_name(change.name);
+    auto before = find_data(records, change.before);
+    auto after = find_data(records, change.after);
+    switch (change.action) {
+      case Change::Action::remove:
+        if (before != records.end()) records.erase(before);
+        return records;
+      case Change::Action::update:
+        if (before != records.end()) {
+          records[static_cast<std::size_t>(before - records.begin())] = {change.after->joined(), change.ttl};
+          return records;
+        }
+        if (after == records.end())
+          throw Error(prefix(zone) + "cannot update the SPF value" + where + ": the value it replaces, '" +
+                      change.before->joined() + "', is no longer published there; run spfctl plan again");
+        break;
+      case Change::Action::create:
+        if (after == records.end()) {
+          for (const auto& record : records)
+            if (is_spf(record.data))
+              throw Error(prefix(zone) + "cannot create the SPF value" + where +
+                          ": an SPF value is already there ('" + record.data +
+                          "') and a name must hold only one; run spfctl plan again");
+          records.push_back({change.after->joined(), change.ttl});
+          return records;
+        }
+        break;
+    }
+    records[static_cast<std::size_t>(after - records.begin())].ttl = change.ttl;
+    return records;
+  }
+
+  void write(const std::string& zone, const Change& change, const std::vector<Record>& records) {
+    const std::string fqdn = dns::normalize_name(change.name);
+    const std::string path = records_path(zone, fqdn);
+    const std::string doing = std::string(change.action == Change::Action::create   ? "creating"
+                                          : change.action == Change::Action::update ? "updating"
+                                                                                    : "deleting") +
+                              " the SPF value at " + fqdn;
+    if (records.empty()) {
+      const http::Response response = send(Method::delete_, path);
+      // Nothing left to delete (a retried DELETE whose first attempt went through): what was wanted.
+      if (response.ok() || (response.status == 404 && error_code(parse(response)) != "UNKNOWN_DOMAIN"))
+        return;
+      fail(prefix(zone) + doing, Method::delete_, path, response, parse(response));
+    }
+    json body = json::array();
+    for (const auto& record : records) body.push_back({{"data", record.data}, {"ttl", record.ttl}});
+    std::string text;
+    try {
+      text = body.dump();
+    } catch (const json::type_error&) {
+      throw Error(prefix(zone) + doing +
+                  ": GoDaddy takes TXT data as JSON text, and the value is not valid UTF-8");
+    }
+    const http::Response response = send(Method::put, path, &text);
+    if (response.ok()) return;
+    fail(prefix(zone) + doing, Method::put, path, response, parse(response));
+  }
+
+  std::string m_name;
+  std::string m_api_url;
+  std::string m_key_variable;
+  std::string m_secret_variable;
+  std::string m_authorization;
+  http::Redactor m_redactor;
+  std::shared_ptr<http::HttpClient> m_client;
+  Capabilities m_capabilities;
+  std::mutex m_mutex;
+  std::vector<std::string> m_domains;  // found by zone_for; guarded by m_mutex
+};
+
+std::string read_variable(const ProviderEnvironment& environment, const std::string& name) {
+  if (environment.getenv) return environment.getenv(name).value_or("");
+  const char* value = std::getenv(name.c_str());
+  return value ? value : "";
+}
+
+}  // namespace
+
+std::unique_ptr<Provider> make_godaddy(const config::ProviderConfig& provider_config,
+                                       const ProviderEnvironment& environment) {
+  const std::string context = "[providers." + provider_config.name + "]";
+  const auto& settings = provider_config.settings;
+  std::vector<config::Diagnostic> problems;
+  for (const auto& [key, setting] : settings) {
+    if (std::ranges::find(k_settings, key) != k_settings.end()) continue;
+    const std::string match = config::closest_match(key, k_settings);
+    problems.push_back(
+        {setting.location, "unknown setting " + in_quotes(key) + " in " + context +
+                               (match.empty() ? " (a godaddy provider takes: " + join(k_settings) + ")"
+                                              : "; did you mean " + in_quotes(match) + "?")});
+  }
+  std::string api_url(k_godaddy_api_url);
+  const auto environment_setting = settings.find("environment");
+  if (environment_setting != settings.end()) {
+    const std::string& value = environment_setting->second.value;
+    if (value == "ote")
+      api_url = k_godaddy_ote_api_url;
+    else if (value != "production")
+      problems.push_back(
+          {environment_setting->second.location,
+           "environment in " + context + " is " + in_quotes(value) + "; use \"production\" or \"ote\""});
+  }
+  if (auto found = settings.find("api_url"); found != settings.end()) {
+    if (environment_setting != settings.end())
+      problems.push_back({found->second.location, context + " sets both api_url and environment; keep one"});
+    api_url = found->second.value;
+    while (api_url.ends_with('/')) api_url.pop_back();
+    try {
+      http::check_api_url(api_url);
+    } catch (const Error& error) {
+      problems.push_back({found->second.location, "api_url in " + context + ": " + error.what()});
+    }
+  }
+  for (const char* key : {"key_env", "secret_env"})
+    if (!settings.contains(key))
+      problems.push_back(
+          {provider_config.location,
+           context + " needs " + key + ", the name of the environment variable holding the API " +
+               (std::string_view(key) == "key_env" ? "key: key_env = \"GODADDY_API_KEY\""
+                                                   : "secret: secret_env = \"GODADDY_API_SECRET\"")});
+  if (!problems.empty()) throw config::ConfigError(std::move(problems));
+
+  const std::string& key_variable = settings.at("key_env").value;
+  const std::string& secret_variable = settings.at("secret_env").value;
+  const std::string key = read_variable(environment, key_variable);
+  const std::string secret = read_variable(environment, secret_variable);
+  for (const auto& [variable, value, setting] :
+       {std::tuple{key_variable, key, "key_env"}, std::tuple{secret_variable, secret, "secret_env"}})
+    if (value.empty())
+      throw Error("godaddy provider " + in_quotes(provider_config.name) + ": the environment variable " +
+                  variable + " (" + setting +
+                  ") is not set or empty; export the API key and secret from "
+                  "developer.godaddy.com in " +
+                  key_variable + " and " + secret_variable);
+  return std::make_unique<GoDaddyProvider>(provider_config.name, api_url, key_variable, secret_variable, key,
+                                           secret, environment);
+}
+
+}  // namespace spfctl::providers

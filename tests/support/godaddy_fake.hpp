@@ -1,0 +1,284 @@
+// An in-process GoDaddy Domains API v1 for tests of the GoDaddy adapter: domains and their records
+// kept in memory, served over FakeHttpServer at api_url() (http://127.0.0.1:PORT). It follows the
+// documented behaviour the adapter depends on:
+//   - "Authorization: sso-key KEY:SECRET"; missing or wrong credentials get 401
+//     UNABLE_TO_AUTHENTICATE, and set_access_denied() gives every request the 403 ACCESS_DENIED
+//     that accounts without Domains API access get;
+//   - GET /v1/domains/{domain} (404 UNKNOWN_DOMAIN for a domain not in the account);
+//   - GET /v1/domains/{domain}/records/{type}/{name} with relative names ("@" for the apex);
+//   - PUT of the same path with a JSON array REPLACES every record of that type and name;
+//   - DELETE of the same path removes every record of that type and name;
+//   - data stored unquoted, as given; TTL at least 600; 422 INVALID_BODY with "fields" for a body
+//     it refuses (and for data longer than set_max_data_bytes(), when set);
+//   - on demand (inject()): 429 TOO_MANY_REQUESTS with retryAfterSec, 5xx, slow answers, or any
+//     status and body.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/http_fake.hpp"
+
+namespace spfctl::testing {
+
+class GoDaddyFake {
+ public:
+  struct Record {
+    std::string type = "TXT";
+    std::string name;  // relative: "@", "_spf1"
+    std::string data;
+    std::uint32_t ttl = 3600;
+    bool operator==(const Record&) const = default;
+  };
+
+  // What the next matching requests get instead of a normal answer:
+  //   Fault::answer(429).with_retry_after(3), Fault::answer(500).on_writes(), Fault::slow(300ms)
+  struct Fault {
+    int status = 0;                      // answer with this status (0: answer normally)
+    std::string body;                    // the body to answer with; empty: the API's usual one
+    std::optional<int> retry_after_sec;  // for 429: the body's retryAfterSec
+    std::chrono::milliseconds delay{0};  // wait this long before answering
+    bool writes_only = false;            // only PUT, PATCH, DELETE
+
+    static Fault answer(int status) {
+      Fault out;
+      out.status = status;
+      return out;
+    }
+    static Fault slow(std::chrono::milliseconds delay) {
+      Fault out;
+      out.delay = delay;
+      return out;
+    }
+    Fault with_body(std::string text) const {
+      Fault out = *this;
+      out.body = std::move(text);
+      return out;
+    }
+    Fault with_retry_after(int seconds) const {
+      Fault out = *this;
+      out.retry_after_sec = seconds;
+      return out;
+    }
+    Fault on_writes() const {
+      Fault out = *this;
+      out.writes_only = true;
+      return out;
+    }
+  };
+
+  GoDaddyFake(std::string key = "gd-test-key-3f9a", std::string secret = "gd-test-secret-77c1")
+      : m_key(std::move(key)), m_secret(std::move(secret)) {
+    const std::string domain = "/v1/domains/([^/]+)";
+    const std::string records = domain + "/records/([^/]+)/([^/]+)";
+    m_server.get(domain,
+                 wrap([this](const httplib::Request& req, httplib::Response& res) { get_domain(req, res); }));
+    m_server.get(records, wrap([this](const httplib::Request& req, httplib::Response& res) {
+                   get_records(req, res);
+                 }));
+    m_server.put(records, wrap([this](const httplib::Request& req, httplib::Response& res) {
+                   put_records(req, res);
+                 }));
+    m_server.del(records, wrap([this](const httplib::Request& req, httplib::Response& res) {
+                   delete_records(req, res);
+                 }));
+    m_server.start();
+  }
+
+  std::string api_url() const { return m_server.base_url(); }
+  const std::string& key() const { return m_key; }
+  const std::string& secret() const { return m_secret; }
+  const FakeHttpServer& server() const { return m_server; }
+
+  void add_domain(const std::string& domain) {
+    std::lock_guard lock(m_mutex);
+    m_domains[domain];
+  }
+
+  void add_record(const std::string& domain, const std::string& name, const std::string& data,
+                  std::uint32_t ttl = 3600, const std::string& type = "TXT") {
+    std::lock_guard lock(m_mutex);
+    m_domains[domain].push_back({type, name, data, ttl});
+  }
+
+  // The records of `domain`; only those of `type` at `name` when given.
+  std::vector<Record> records(const std::string& domain, const std::optional<std::string>& name = {},
+                              const std::string& type = "TXT") const {
+    std::lock_guard lock(m_mutex);
+    std::vector<Record> out;
+    auto found = m_domains.find(domain);
+    if (found == m_domains.end()) return out;
+    for (const auto& record : found->second)
+      if (!name || (record.name == *name && record.type == type)) out.push_back(record);
+    return out;
+  }
+
+  // Every request is refused with 403 ACCESS_DENIED, as for an account without API access.
+  void set_access_denied(bool denied) {
+    std::lock_guard lock(m_mutex);
+    m_access_denied = denied;
+  }
+
+  // Data longer than this is refused with 422 (0: no limit).
+  void set_max_data_bytes(std::size_t bytes) {
+    std::lock_guard lock(m_mutex);
+    m_max_data_bytes = bytes;
+  }
+
+  // The next `times` requests (writes only, with writes_only) get `fault`. Faults queue up.
+  void inject(Fault fault, int times = 1) {
+    std::lock_guard lock(m_mutex);
+    for (int i = 0; i < times; ++i) m_faults.push_back(fault);
+  }
+
+ private:
+  using json = nlohmann::json;
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+  static void answer(httplib::Response& res, int status, const json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+  }
+  static void error(httplib::Response& res, int status, const std::string& code, const std::string& message,
+                    json fields = nullptr) {
+    json body = {{"code", code}, {"message", message}};
+    if (!fields.is_null()) body["fields"] = std::move(fields);
+    answer(res, status, body);
+  }
+
+  // Faults, then authentication and access, then the handler.
+  Handler wrap(Handler handler) {
+    return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+      std::optional<Fault> fault;
+      bool denied = false;
+      {
+        std::lock_guard lock(m_mutex);
+        const bool write = req.method != "GET";
+        auto found = std::find_if(m_faults.begin(), m_faults.end(),
+                                  [&](const Fault& f) { return write || !f.writes_only; });
+        if (found != m_faults.end()) {
+          fault = *found;
+          m_faults.erase(found);
+        }
+        denied = m_access_denied;
+      }
+      if (fault && fault->delay.count() > 0) std::this_thread::sleep_for(fault->delay);
+      if (fault && fault->status != 0) {
+        if (!fault->body.empty())
+          res.set_content(fault->body, "application/json");
+        else if (fault->status == 429)
+          answer(res, 429,
+                 {{"code", "TOO_MANY_REQUESTS"},
+                  {"message", "Too many requests received within interval"},
+                  {"retryAfterSec", fault->retry_after_sec.value_or(30)}});
+        else
+          res.set_content("<html><body>" + std::to_string(fault->status) + " error</body></html>",
+                          "text/html");
+        res.status = fault->status;
+        return;
+      }
+      if (req.get_header_value("Authorization") != "sso-key " + m_key + ":" + m_secret)
+        return error(res, 401, "UNABLE_TO_AUTHENTICATE", "Unable to authenticate the request");
+      if (denied) return error(res, 403, "ACCESS_DENIED", "Authenticated user is not allowed access");
+      handler(req, res);
+    };
+  }
+
+  // The domain of the request's path, or an error answer and nullptr.
+  std::vector<Record>* domain_of(const httplib::Request& req, httplib::Response& res) {
+    auto found = m_domains.find(req.matches[1]);
+    if (found != m_domains.end()) return &found->second;
+    error(res, 404, "UNKNOWN_DOMAIN", "The given domain is not registered, or does not have a zone file");
+    return nullptr;
+  }
+
+  void get_domain(const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(m_mutex);
+    if (!domain_of(req, res)) return;
+    answer(res, 200,
+           {{"domain", req.matches[1]},
+            {"domainId", 1000 + std::distance(m_domains.begin(), m_domains.find(req.matches[1]))},
+            {"status", "ACTIVE"},
+            {"nameServers", {"ns01.domaincontrol.com", "ns02.domaincontrol.com"}}});
+  }
+
+  void get_records(const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(m_mutex);
+    auto* records = domain_of(req, res);
+    if (!records) return;
+    json out = json::array();
+    for (const auto& record : *records)
+      if (record.type == req.matches[2] && record.name == req.matches[3])
+        out.push_back(
+            {{"data", record.data}, {"name", record.name}, {"ttl", record.ttl}, {"type", record.type}});
+    answer(res, 200, out);
+  }
+
+  void put_records(const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(m_mutex);
+    auto* records = domain_of(req, res);
+    if (!records) return;
+    const json body = json::parse(req.body, nullptr, false);
+    const std::string schema = "Request body doesn't fulfill schema, see details in `fields`";
+    if (!body.is_array())
+      return error(
+          res, 422, "INVALID_BODY", schema,
+          json::array({{{"code", "UNEXPECTED_TYPE"}, {"path", "records"}, {"message", "is not a array"}}}));
+    std::vector<Record> replacement;
+    json fields = json::array();
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      const json& entry = body[i];
+      const std::string path = "records[" + std::to_string(i) + "]";
+      if (!entry.is_object() || !entry.contains("data") || !entry["data"].is_string() ||
+          entry["data"].get<std::string>().empty()) {
+        fields.push_back(
+            {{"code", "MISSING_REQUIRED"}, {"path", path + ".data"}, {"message", "is required"}});
+        continue;
+      }
+      Record record{req.matches[2], req.matches[3], entry["data"].get<std::string>(),
+                    entry.value("ttl", 3600u)};
+      if (record.ttl < 600)
+        fields.push_back(
+            {{"code", "INVALID_VALUE"}, {"path", path + ".ttl"}, {"message", "must be at least 600"}});
+      if (m_max_data_bytes > 0 && record.data.size() > m_max_data_bytes)
+        fields.push_back({{"code", "INVALID_VALUE_LENGTH"},
+                          {"path", path + ".data"},
+                          {"message", "is longer than " + std::to_string(m_max_data_bytes) + " characters"}});
+      replacement.push_back(record);
+    }
+    if (!fields.empty()) return error(res, 422, "INVALID_BODY", schema, fields);
+    std::erase_if(*records,
+                  [&](const Record& r) { return r.type == req.matches[2] && r.name == req.matches[3]; });
+    records->insert(records->end(), replacement.begin(), replacement.end());
+    res.status = 200;
+  }
+
+  void delete_records(const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(m_mutex);
+    auto* records = domain_of(req, res);
+    if (!records) return;
+    if (std::erase_if(*records, [&](const Record& r) {
+          return r.type == req.matches[2] && r.name == req.matches[3];
+        }) == 0)
+      return error(res, 404, "NOT_FOUND", "No records were found for the given type and name");
+    res.status = 204;
+  }
+
+  std::string m_key;
+  std::string m_secret;
+  mutable std::mutex m_mutex;
+  std::map<std::string, std::vector<Record>> m_domains;
+  std::vector<Fault> m_faults;
+  bool m_access_denied = false;
+  std::size_t m_max_data_bytes = 0;
+  FakeHttpServer m_server;  // last: stopped first, before the state its handlers use goes
+};
+
+}  // namespace spfctl::testing
