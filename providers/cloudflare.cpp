@@ -16,6 +16,7 @@
 #include "http/curl_client.hpp"
 #include "http/redact.hpp"
 #include "http/retry.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::providers {
 
@@ -612,12 +613,6 @@ class CloudflareProvider : public Provider {
   std::map<std::string, std::string> m_zone_ids;  // guarded by m_mutex
 };
 
-std::string read_variable(const ProviderEnvironment& environment, const std::string& name) {
-  if (environment.getenv) return environment.getenv(name).value_or("");
-  const char* value = std::getenv(name.c_str());
-  return value ? value : "";
-}
-
 }  // namespace
 
 std::string cloudflare_content(const TxtValue& value) {
@@ -643,7 +638,7 @@ std::unique_ptr<Provider> make_cloudflare(const config::ProviderConfig& provider
   std::vector<config::Diagnostic> problems;
   for (const auto& [key, setting] : provider_config.settings) {
     if (std::ranges::find(k_settings, key) != k_settings.end()) continue;
-    const std::string match = config::closest_match(key, k_settings);
+    const std::string match = util::closest_match(key, k_settings);
     problems.push_back(
         {setting.location, "unknown setting " + in_quotes(key) + " in " + context +
                                (match.empty() ? " (a cloudflare provider takes: " + join(k_settings) + ")"
@@ -668,7 +663,7 @@ std::unique_ptr<Provider> make_cloudflare(const config::ProviderConfig& provider
   if (!problems.empty()) throw config::ConfigError(std::move(problems));
 
   const std::string& variable = token_setting->second.value;
-  const std::string token = read_variable(environment, variable);
+  const std::string token = environment.read(variable);
   if (token.empty())
     throw Error("cloudflare provider " + in_quotes(provider_config.name) + ": the environment variable " +
                 variable +

@@ -32,21 +32,6 @@
 
 namespace spfctl::providers {
 
-// What an adapter takes from the process around it; every member may be left empty for the real
-// thing. Tests fill it in to reach fakes instantly and deterministically.
-struct ProviderEnvironment {
-  // Reads an environment variable: nullopt when unset. Empty: std::getenv.
-  std::function<std::optional<std::string>(const std::string& name)> getenv;
-  // The transport under the adapter's retrying and rate limiting. Empty: a CurlHttpClient with its
-  // default timeouts.
-  std::shared_ptr<http::HttpClient> http;
-  // Waits between retries. Empty: std::this_thread::sleep_for.
-  std::function<void(std::chrono::milliseconds)> sleep;
-  // The request quota. Empty: the limiter shared by every client of the same account
-  // (http::shared_rate_limiter), at the provider's documented limit.
-  std::shared_ptr<http::RateLimiter> rate_limiter;
-};
-
 inline constexpr std::string_view k_cloudflare_api_url = "https://api.cloudflare.com/client/v4";
 
 // Cloudflare's documented quota: 1200 requests per 5 minutes per user.

@@ -14,6 +14,7 @@
 #include "http/curl_client.hpp"
 #include "http/redact.hpp"
 #include "http/retry.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::providers {
 
@@ -354,12 +355,6 @@ class GoDaddyProvider : public Provider {
   std::vector<std::string> m_domains;  // found by zone_for; guarded by m_mutex
 };
 
-std::string read_variable(const ProviderEnvironment& environment, const std::string& name) {
-  if (environment.getenv) return environment.getenv(name).value_or("");
-  const char* value = std::getenv(name.c_str());
-  return value ? value : "";
-}
-
 }  // namespace
 
 std::unique_ptr<Provider> make_godaddy(const config::ProviderConfig& provider_config,
@@ -369,7 +364,7 @@ std::unique_ptr<Provider> make_godaddy(const config::ProviderConfig& provider_co
   std::vector<config::Diagnostic> problems;
   for (const auto& [key, setting] : settings) {
     if (std::ranges::find(k_settings, key) != k_settings.end()) continue;
-    const std::string match = config::closest_match(key, k_settings);
+    const std::string match = util::closest_match(key, k_settings);
     problems.push_back(
         {setting.location, "unknown setting " + in_quotes(key) + " in " + context +
                                (match.empty() ? " (a godaddy provider takes: " + join(k_settings) + ")"
@@ -408,8 +403,8 @@ std::unique_ptr<Provider> make_godaddy(const config::ProviderConfig& provider_co
 
   const std::string& key_variable = settings.at("key_env").value;
   const std::string& secret_variable = settings.at("secret_env").value;
-  const std::string key = read_variable(environment, key_variable);
-  const std::string secret = read_variable(environment, secret_variable);
+  const std::string key = environment.read(key_variable);
+  const std::string secret = environment.read(secret_variable);
   for (const auto& [variable, value, setting] :
        {std::tuple{key_variable, key, "key_env"}, std::tuple{secret_variable, secret, "secret_env"}})
     if (value.empty())

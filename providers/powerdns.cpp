@@ -14,6 +14,7 @@
 #include "http/curl_client.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/retry.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::providers {
 
@@ -413,7 +414,7 @@ std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
   std::vector<config::Diagnostic> problems;
   for (const auto& [key, setting] : config.settings) {
     if (std::ranges::find(k_settings, key) != k_settings.end()) continue;
-    const std::string match = config::closest_match(key, k_settings);
+    const std::string match = util::closest_match(key, k_settings);
     problems.push_back(
         {setting.location, "unknown setting " + in_quotes(key) + " in " + table + " of type powerdns" +
                                (match.empty() ? "" : "; did you mean " + in_quotes(match) + "?") +
@@ -458,13 +459,11 @@ std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
   if (!problems.empty()) throw config::ConfigError(std::move(problems));
 
   options.api_key_env = key_env->value;
-  const char* key = environment.getenv ? environment.getenv(options.api_key_env.c_str())
-                                       : std::getenv(options.api_key_env.c_str());
-  if (key == nullptr || *key == '\0')
+  const std::string key = environment.read(options.api_key_env);
+  if (key.empty())
     throw Error("provider " + in_quotes(config.name) + ": the environment variable " + options.api_key_env +
-                " (api_key_env at " + key_env->location.to_string() + ") is " +
-                (key == nullptr ? "not set" : "empty") +
-                "; export it with the api-key from pdns.conf before running spfctl");
+                " (api_key_env at " + key_env->location.to_string() +
+                ") is not set or empty; export it with the api-key from pdns.conf before running spfctl");
   options.api_key = key;
 
   if (environment.http) {

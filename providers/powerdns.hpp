@@ -24,15 +24,6 @@
 
 namespace spfctl::providers {
 
-// What a provider factory needs besides its configuration.
-struct ProviderEnvironment {
-  // Reads an environment variable (nullptr when unset); empty means std::getenv.
-  std::function<const char*(const char*)> getenv;
-  // When set, every API request goes through this client as is, instead of the default stack
-  // (libcurl with timeouts, retries and rate limiting). For tests.
-  std::shared_ptr<http::HttpClient> http;
-};
-
 struct PowerDnsOptions {
   std::string api_url;  // the webserver's base URL, e.g. "http://127.0.0.1:8081", no trailing slash
   std::string server_id = "localhost";

@@ -1,5 +1,7 @@
 #include "providers/provider.hpp"
 
+#include <cstdlib>
+
 namespace spfctl::providers {
 
 std::string TxtValue::joined() const {
@@ -8,11 +10,20 @@ std::string TxtValue::joined() const {
   return out;
 }
 
+std::string ProviderEnvironment::read(const std::string& name) const {
+  if (getenv) return getenv(name).value_or("");
+  const char* value = std::getenv(name.c_str());
+  return value ? value : "";
+}
+
 std::string_view to_string(Change::Action action) {
   switch (action) {
-    case Change::Action::create: return "create";
-    case Change::Action::update: return "update";
-    case Change::Action::remove: return "delete";
+    case Change::Action::create:
+      return "create";
+    case Change::Action::update:
+      return "update";
+    case Change::Action::remove:
+      return "delete";
   }
   return "?";
 }

@@ -2,7 +2,9 @@
 // API; it never parses configuration, diffs or flattens (the core does, once, for every adapter).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +14,11 @@
 namespace spfctl::config {
 struct ProviderConfig;
 }
+
+namespace spfctl::http {
+class HttpClient;
+class RateLimiter;
+}  // namespace spfctl::http
 
 namespace spfctl::providers {
 
@@ -54,6 +61,24 @@ struct Change {
   std::vector<TxtValue> others;
 };
 std::string_view to_string(Change::Action action);  // "create", "update", "delete"
+
+// What an adapter takes from the process around it; every member may be left empty for the real
+// thing. Tests fill it in to reach fakes instantly and deterministically.
+struct ProviderEnvironment {
+  // Reads an environment variable: nullopt when unset. Empty: std::getenv.
+  std::function<std::optional<std::string>(const std::string& name)> getenv{};
+  // The transport under the adapter's retrying and rate limiting. Empty: a CurlHttpClient with its
+  // default timeouts.
+  std::shared_ptr<http::HttpClient> http{};
+  // Waits between retries. Empty: std::this_thread::sleep_for.
+  std::function<void(std::chrono::milliseconds)> sleep{};
+  // The request quota. Empty: the limiter shared by every client of the same account
+  // (http::shared_rate_limiter), at the provider's documented limit.
+  std::shared_ptr<http::RateLimiter> rate_limiter{};
+
+  // The variable's value through `getenv`; "" when unset.
+  std::string read(const std::string& name) const;
+};
 
 class Provider {
  public:

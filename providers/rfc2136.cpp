@@ -17,6 +17,7 @@
 #include "config/checks.hpp"
 #include "config/config.hpp"
 #include "error.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::providers {
 
@@ -184,7 +185,7 @@ const std::vector<std::string>& rfc2136_setting_names() {
 }
 
 Rfc2136Settings parse_rfc2136_settings(const config::ProviderConfig& config,
-                                       const std::function<const char*(const char*)>& getenv) {
+                                       const ProviderEnvironment& environment) {
   std::vector<config::Diagnostic> problems;
   const std::string context = "[providers." + config.name + "]";
   auto problem = [&](const config::SourceLocation& at, std::string message) {
@@ -193,7 +194,7 @@ Rfc2136Settings parse_rfc2136_settings(const config::ProviderConfig& config,
   const auto& names = rfc2136_setting_names();
   for (const auto& [key, setting] : config.settings) {
     if (std::find(names.begin(), names.end(), key) != names.end()) continue;
-    const std::string guess = config::closest_match(key, names);
+    const std::string guess = util::closest_match(key, names);
     problem(setting.location, "unknown setting " + in_quotes(key) + " in " + context + " of type rfc2136 (" +
                                   (guess.empty() ? "" : "did you mean " + in_quotes(guess) + "? ") +
                                   "it takes: " + join(names) + ")");
@@ -258,12 +259,11 @@ Rfc2136Settings parse_rfc2136_settings(const config::ProviderConfig& config,
       complete = false;
     } else {
       settings.key_secret_env = secret_env->value;
-      const char* secret = getenv(secret_env->value.c_str());
-      if (secret == nullptr || *secret == '\0') {
-        problem(secret_env->location, "the environment variable " + secret_env->value +
-                                          " named by key_secret_env in " + context + " is " +
-                                          (secret ? "empty" : "not set") +
-                                          ": export it with the TSIG key's base64 secret");
+      const std::string secret = environment.read(secret_env->value);
+      if (secret.empty()) {
+        problem(secret_env->location,
+                "the environment variable " + secret_env->value + " named by key_secret_env in " + context +
+                    " is not set or empty: export it with the TSIG key's base64 secret");
         complete = false;
       } else if (auto bytes = rfc2136::decode_base64(secret)) {
         key.secret = std::move(*bytes);
@@ -524,8 +524,8 @@ void Rfc2136Provider::apply(std::string_view zone_text, const std::vector<Change
 }
 
 std::unique_ptr<Provider> make_rfc2136(const config::ProviderConfig& config,
-                                       const std::function<const char*(const char*)>& getenv) {
-  return std::make_unique<Rfc2136Provider>(parse_rfc2136_settings(config, getenv));
+                                       const ProviderEnvironment& environment) {
+  return std::make_unique<Rfc2136Provider>(parse_rfc2136_settings(config, environment));
 }
 
 }  // namespace spfctl::providers

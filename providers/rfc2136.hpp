@@ -52,12 +52,12 @@ struct Rfc2136Settings {
 const std::vector<std::string>& rfc2136_setting_names();
 
 // Validates `config` (type "rfc2136") and reads the TSIG secret from the environment variable that
-// key_secret_env names, through `getenv`. Throws config::ConfigError listing every problem with
+// key_secret_env names, through `environment`. Throws config::ConfigError listing every problem with
 // its file:line:column: unknown or missing settings, a bad address, algorithm or zone name,
 // key_name without key_secret_env (or the reverse), an unset or empty variable, a secret that is
 // not base64. No message ever holds the secret.
 Rfc2136Settings parse_rfc2136_settings(const config::ProviderConfig& config,
-                                       const std::function<const char*(const char*)>& getenv);
+                                       const ProviderEnvironment& environment);
 
 class Rfc2136Provider : public Provider {
  public:
@@ -102,6 +102,6 @@ class Rfc2136Provider : public Provider {
 // The adapter for a [providers.NAME] table of type "rfc2136" (for the provider registry).
 // Throws config::ConfigError as parse_rfc2136_settings() does.
 std::unique_ptr<Provider> make_rfc2136(const config::ProviderConfig& config,
-                                       const std::function<const char*(const char*)>& getenv);
+                                       const ProviderEnvironment& environment);
 
 }  // namespace spfctl::providers

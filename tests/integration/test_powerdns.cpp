@@ -48,8 +48,9 @@ std::unique_ptr<Provider> make_provider(const PdnsServer& pdns, const std::strin
   config.settings["api_url"] = {pdns.api_url(), {"spfctl.toml", 3, 11}};
   config.settings["api_key_env"] = {k_key_env, {"spfctl.toml", 4, 15}};
   spfctl::providers::ProviderEnvironment environment;
-  environment.getenv = [key](const char* name) -> const char* {
-    return name == k_key_env ? key.c_str() : nullptr;
+  environment.getenv = [key](const std::string& name) -> std::optional<std::string> {
+    if (name == k_key_env) return key;
+    return std::nullopt;
   };
   return spfctl::providers::make_powerdns(config, environment);
 }

@@ -63,10 +63,12 @@ spfctl::config::ProviderConfig provider_config(const Settings& settings) {
 }
 
 std::unique_ptr<Provider> make_provider(const Settings& settings) {
-  return spfctl::providers::make_rfc2136(provider_config(settings), [&](const char* name) -> const char* {
-    const auto it = settings.environment.find(name);
-    return it == settings.environment.end() ? nullptr : it->second.c_str();
-  });
+  return spfctl::providers::make_rfc2136(provider_config(settings),
+                                         {.getenv = [&](const std::string& name) -> std::optional<std::string> {
+                                           const auto it = settings.environment.find(name);
+                                           if (it == settings.environment.end()) return std::nullopt;
+                                           return it->second;
+                                         }});
 }
 
 Settings keyed_settings(const KnotServer& knot, const std::string& secret = k_secret,

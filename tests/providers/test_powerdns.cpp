@@ -450,9 +450,10 @@ TEST_CASE("make_powerdns reads its settings and the key from the named variable"
   Fake fake;
   ProviderEnvironment environment;
   std::string asked;
-  environment.getenv = [&](const char* name) -> const char* {
+  environment.getenv = [&](const std::string& name) -> std::optional<std::string> {
     asked = name;
-    return std::string(name) == "MY_PDNS_KEY" ? k_key.c_str() : nullptr;
+    if (name == "MY_PDNS_KEY") return k_key;
+    return std::nullopt;
   };
   environment.http = std::make_shared<spfctl::http::CurlHttpClient>();
   auto provider = make_powerdns(
@@ -475,7 +476,7 @@ TEST_CASE("make_powerdns uses server_id in every URL", "[providers][powerdns]") 
     res.set_content(k_zone_list, "application/json");
   });
   server.start();
-  ProviderEnvironment environment{[](const char*) { return k_key.c_str(); },
+  ProviderEnvironment environment{[](const std::string&) -> std::optional<std::string> { return k_key; },
                                   std::make_shared<spfctl::http::CurlHttpClient>()};
   auto provider = make_powerdns(
       provider_config({{"api_url", server.base_url()}, {"server_id", "ns-east"}, {"api_key_env", "K"}}),
@@ -484,7 +485,8 @@ TEST_CASE("make_powerdns uses server_id in every URL", "[providers][powerdns]") 
 }
 
 TEST_CASE("make_powerdns reports every bad setting with its place", "[providers][powerdns]") {
-  ProviderEnvironment environment{[](const char*) { return k_key.c_str(); }, nullptr};
+  ProviderEnvironment environment{[](const std::string&) -> std::optional<std::string> { return k_key; },
+                                  nullptr};
   SECTION("missing settings and an unknown one") {
     try {
       make_powerdns(provider_config({{"api_ur", "http://127.0.0.1:8081"}}), environment);
@@ -520,11 +522,12 @@ TEST_CASE("make_powerdns names the key's variable when it is unset or empty, nev
           "[providers][powerdns]") {
   const auto config =
       provider_config({{"api_url", "http://127.0.0.1:8081"}, {"api_key_env", "PDNS_API_KEY"}});
-  ProviderEnvironment unset{[](const char*) -> const char* { return nullptr; }, nullptr};
+  ProviderEnvironment unset{[](const std::string&) -> std::optional<std::string> { return std::nullopt; },
+                            nullptr};
   CHECK_THAT(error_text([&] { make_powerdns(config, unset); }),
              Catch::Contains("provider \"pdns\": the environment variable PDNS_API_KEY") &&
-                 Catch::Contains("spfctl.toml:4:7") && Catch::Contains("is not set"));
-  ProviderEnvironment empty{[](const char*) { return ""; }, nullptr};
+                 Catch::Contains("spfctl.toml:4:7") && Catch::Contains("is not set or empty"));
+  ProviderEnvironment empty{[](const std::string&) -> std::optional<std::string> { return ""; }, nullptr};
   CHECK_THAT(error_text([&] { make_powerdns(config, empty); }),
-             Catch::Contains("PDNS_API_KEY") && Catch::Contains("is empty"));
+             Catch::Contains("PDNS_API_KEY") && Catch::Contains("is not set or empty"));
 }

@@ -45,10 +45,12 @@ spfctl::config::ProviderConfig provider_config(const Table& table) {
 }
 
 Rfc2136Settings parse(const Table& table) {
-  return parse_rfc2136_settings(provider_config(table), [&](const char* name) -> const char* {
-    const auto it = table.environment.find(name);
-    return it == table.environment.end() ? nullptr : it->second.c_str();
-  });
+  return parse_rfc2136_settings(provider_config(table),
+                                {.getenv = [&](const std::string& name) -> std::optional<std::string> {
+                                  const auto it = table.environment.find(name);
+                                  if (it == table.environment.end()) return std::nullopt;
+                                  return it->second;
+                                }});
 }
 
 // The message of the ConfigError that parsing `table` throws.
@@ -512,9 +514,11 @@ TEST_CASE("rfc2136 provider: capabilities, zones given, checks before any messag
   Table table = keyed();
   table.settings["server"] = "127.0.0.1:9";  // nothing is sent in this test
   table.settings["zones"] = "example.com, mail.example.com";
-  const auto provider = make_rfc2136(provider_config(table), [&](const char* name) -> const char* {
-    return std::string(name) == "TSIG_SECRET" ? k_secret.c_str() : nullptr;
-  });
+  const auto provider =
+      make_rfc2136(provider_config(table), {.getenv = [&](const std::string& name) -> std::optional<std::string> {
+                     if (name == "TSIG_SECRET") return k_secret;
+                     return std::nullopt;
+                   }});
   const Capabilities& capabilities = provider->capabilities();
   CHECK(capabilities.multi_string);
   CHECK(capabilities.batch);
@@ -552,10 +556,11 @@ TEST_CASE("rfc2136 provider: the example of docs/providers/rfc2136.md loads", "[
   const auto config =
       spfctl::config::load_config_text(text.substr(start + 8, end - start - 8), "spfctl.toml");
   REQUIRE(config.providers.count("primary") == 1);
-  const auto settings =
-      parse_rfc2136_settings(config.providers.at("primary"), [](const char* name) -> const char* {
-        return std::string(name) == "SPFCTL_TSIG_SECRET" ? k_secret.c_str() : nullptr;
-      });
+  const auto settings = parse_rfc2136_settings(config.providers.at("primary"),
+                                               {.getenv = [](const std::string& name) -> std::optional<std::string> {
+                                                 if (name == "SPFCTL_TSIG_SECRET") return k_secret;
+                                                 return std::nullopt;
+                                               }});
   CHECK(settings.server.to_string() == "192.0.2.53:53");
   REQUIRE(settings.key);
   CHECK(settings.key->name == "spfctl-key");
