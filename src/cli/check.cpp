@@ -1,5 +1,6 @@
 // spfctl check: an audit of published SPF records, as receivers will meet them.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -13,7 +14,8 @@ namespace spfctl::cli {
 
 namespace {
 
-constexpr std::size_t k_tree_width = 52;
+// Counts start two columns after the widest term, but never further right than this.
+constexpr std::size_t k_max_count_column = 64;
 
 std::string count_text(const spf::TermLookups& term) {
   std::string text = std::to_string(term.lookups) + (term.lookups == 1 ? " lookup" : " lookups");
@@ -101,23 +103,33 @@ std::size_t display_width(const std::string& text) {
   return width;
 }
 
+// The width of the widest tree line before its count.
+std::size_t tree_width(const spf::ExpansionNode& node, std::size_t indent) {
+  std::size_t width = 0;
+  for (const spf::TermLookups& term : node.terms) {
+    width = std::max(width, indent + 4 + display_width(term.text));
+    if (term.child) width = std::max(width, tree_width(node.children[*term.child], indent + 4));
+  }
+  return width;
+}
+
 // One line per lookup-costing term, in record order; include and redirect targets open a subtree.
+// Counts start at `column` (or two spaces after a longer term).
 void print_tree(std::ostream& out, const Style& style, const spf::ExpansionNode& node,
-                const std::string& indent) {
+                const std::string& indent, std::size_t column) {
   for (std::size_t i = 0; i < node.terms.size(); ++i) {
     const spf::TermLookups& term = node.terms[i];
     const bool last = i + 1 == node.terms.size();
     const std::string label = indent + (last ? "└── " : "├── ") + term.text;
     const std::size_t shown = display_width(label);
-    out << label << std::string(shown < k_tree_width ? k_tree_width - shown : 1, ' ')
-        << style.dim(count_text(term));
+    out << label << std::string(shown + 2 < column ? column - shown : 2, ' ') << style.dim(count_text(term));
     const spf::ExpansionNode* target = term.child ? &node.children[*term.child] : nullptr;
     if (term.macro) out << "  " << style.dim("(macro: not followed)");
     if (term.loop) out << "  " << style.red("loop");
     if (target)
       if (const std::string note = target_note(*target); !note.empty()) out << "  " << style.red(note);
     out << "\n";
-    if (target) print_tree(out, style, *target, indent + (last ? "    " : "│   "));
+    if (target) print_tree(out, style, *target, indent + (last ? "    " : "│   "), column);
   }
 }
 
@@ -155,7 +167,7 @@ void print_text(std::ostream& out, const Style& style, const GlobalOptions& glob
         << (root.response_size > options.max_answer_bytes ? style.red(answer) : answer) << "\n";
     if (!root.terms.empty()) {
       out << "  tree\n";
-      print_tree(out, style, root, "    ");
+      print_tree(out, style, root, "    ", std::min(tree_width(root, 4) + 2, k_max_count_column));
     }
   }
   for (const auto& problem : expansion.problems) {

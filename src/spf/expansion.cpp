@@ -17,8 +17,9 @@ std::string joined(const std::vector<std::string>& strings) {
   return text;
 }
 
+// What failed, for messages: the resolver's detail names the question and the server's answer.
 std::string failure(const dns::Answer& answer) {
-  return std::string(dns::to_string(answer.status)) + (answer.detail.empty() ? "" : ": " + answer.detail);
+  return answer.detail.empty() ? std::string(dns::to_string(answer.status)) : answer.detail;
 }
 
 class Expander {
