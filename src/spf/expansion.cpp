@@ -24,8 +24,8 @@ std::string failure(const dns::Answer& answer) {
 
 class Expander {
  public:
-  Expander(dns::Resolver& resolver, const ExpandOptions& options)
-      : m_resolver(resolver), m_options(options) {}
+  Expander(dns::Resolver& resolver, const ExpandOptions& options, std::string root)
+      : m_resolver(resolver), m_options(options), m_root(std::move(root)) {}
 
   // The node for the record at `domain`, reached from `parent` through `via` (both empty for the
   // root). `decides` is true for the records whose "all" is the policy's end: the root and the
@@ -50,8 +50,12 @@ class Expander {
   bool ask(const ExpansionNode& n, const std::string& term, const std::string& name, dns::RrType type,
            dns::Answer* out = nullptr);
 
+  // True for the root and names under it: records the root's owner publishes.
+  bool owned(const std::string& name) const { return name == m_root || name.ends_with("." + m_root); }
+
   dns::Resolver& m_resolver;
   const ExpandOptions& m_options;
+  std::string m_root;
 };
 
 void Expander::read_record(ExpansionNode& n) {
@@ -104,7 +108,8 @@ void Expander::check_sizes(const ExpansionNode& n) {
         problem(Severity::error, n.domain,
                 "a TXT string at " + n.domain + " is " + std::to_string(s.size()) +
                     " bytes; DNS allows 255 per string: split the record into several strings");
-  if (n.response_size > m_options.max_answer_bytes)
+  // Other parties' answer sizes are theirs to fix, and common: reporting them would be noise.
+  if (n.response_size > m_options.max_answer_bytes && owned(n.domain))
     problem(Severity::warning, n.domain,
             "the TXT answer at " + n.domain + " is " + std::to_string(n.response_size) + " bytes, over " +
                 std::to_string(m_options.max_answer_bytes) +
@@ -288,7 +293,7 @@ std::size_t ExpansionNode::string_count() const {
 }
 
 Expansion expand(dns::Resolver& resolver, std::string_view domain, const ExpandOptions& options) {
-  Expander expander(resolver, options);
+  Expander expander(resolver, options, dns::normalize_name(domain));
   std::vector<std::string> ancestors;
   Expansion result;
   result.root = expander.node(std::string(domain), "", "", true, ancestors);

@@ -80,7 +80,8 @@ struct Expansion {
 //   than 10 names; "+all"; a TXT string over 255 bytes; a failed DNS question (temperror);
 // - warnings: ptr (RFC 7208 5.5); "?all" or a missing "all" in the record that decides the policy
 //   (the root, or a redirect target of it); a redirect= made useless by "all"; a/mx targets
-//   without addresses; a TXT answer over `max_answer_bytes`.
+//   without addresses; a TXT answer over `max_answer_bytes` at `domain` or a name under it (the
+//   names its owner publishes; other parties' oversized answers are not reported).
 // Lookups are counted as receivers count them (RFC 7208 4.6.4): include, a, mx, ptr, exists and an
 // applying redirect= cost one each, wherever they are in the tree; the same include reached twice
 // counts twice. Void lookups are questions a term asks that answer NXDOMAIN or no records.

@@ -321,6 +321,15 @@ TEST_CASE("expansion checks string and answer sizes", "[spf][expansion]") {
   CHECK(answer[0].severity == Severity::warning);
   CHECK(big.root.string_count() == 1);
 
+  // Only answers the domain's owner publishes are reported: not those of included senders.
+  dns.add_txt("uses-big.test", {"v=spf1 include:big.test include:_spf.uses-big.test -all"});
+  dns.add_txt("_spf.uses-big.test", {"v=spf1 ip4:192.0.2.1 -all"});
+  dns.add_txt("_spf.uses-big.test", {"verification=" + std::string(240, 'd'), std::string(250, 'e')});
+  const spf::Expansion uses = spf::expand(dns, "uses-big.test");
+  INFO(messages(uses));
+  CHECK(find(uses, "the TXT answer at big.test").empty());
+  CHECK(find(uses, "the TXT answer at _spf.uses-big.test is").size() == 1);
+
   spf::ExpandOptions roomy;
   roomy.max_answer_bytes = 1232;
   CHECK(spf::expand(dns, "big.test", roomy).healthy());
