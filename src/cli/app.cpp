@@ -37,7 +37,7 @@ CLI::Validator positive_seconds() {
           return "'" + text + "' is not a number of seconds between 0 and 3600 (e.g. 2 or 0.5)";
         return {};
       },
-      "SECONDS");
+      "");
 }
 
 CLI::Validator retry_count() {
@@ -49,22 +49,28 @@ CLI::Validator retry_count() {
         if (!digits || std::stoi(text) > 10) return "'" + text + "' is not a whole number from 0 to 10";
         return {};
       },
-      "N");
+      "");
 }
 
 void add_global_options(CLI::App& app, GlobalOptions& globals) {
-  app.add_option("-c,--config", globals.config, "configuration file")->capture_default_str();
+  app.add_option("-c,--config", globals.config, "configuration file")
+      ->type_name("FILE")
+      ->capture_default_str();
   // One value per occurrence, so "--zone a.zone check" never reads the command as a second file.
   app.add_option("--resolver", globals.resolvers,
                  "DNS server to ask, ADDR[:PORT] or [IPV6]:PORT (repeatable; default: /etc/resolv.conf)")
+      ->type_name("ADDR[:PORT]")
       ->allow_extra_args(false);
   app.add_option("--zone", globals.zones,
                  "answer DNS questions only from this RFC 1035 master file (repeatable; offline)")
+      ->type_name("FILE")
       ->allow_extra_args(false);
   app.add_option("--timeout", globals.timeout_seconds, "seconds to wait for one DNS answer")
+      ->type_name("SECONDS")
       ->capture_default_str()
       ->check(positive_seconds());
   app.add_option("--retries", globals.retries, "DNS retries after a timeout")
+      ->type_name("N")
       ->capture_default_str()
       ->check(retry_count());
   app.add_flag("--json", globals.json, "machine-readable JSON output");
@@ -176,6 +182,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   app.footer("Run 'spfctl COMMAND --help' for a command's options and examples.");
+  app.get_formatter()->label("SUBCOMMAND", "COMMAND");
 
   GlobalOptions globals;
   Outcome outcome;
@@ -183,6 +190,7 @@ int run(int argc, char** argv) {
   for (const auto& spec : command_table()) {
     CLI::App* command = app.add_subcommand(spec.name, spec.summary);
     spec.setup(*command, globals, outcome);
+    command->group("Commands");
     command->footer(command->get_footer() + k_global_options_note);
   }
 

@@ -195,6 +195,7 @@ int run_check(const GlobalOptions& globals, const std::vector<std::string>& argu
       print_text(std::cout, style, globals, expansion, options);
     }
   }
+  if (!globals.json && globals.verbose > 0) std::cout << "\n" << resolver.queries_sent() << " DNS queries\n";
   if (globals.json) {
     report["healthy"] = all_healthy;
     report["dns_queries"] = resolver.queries_sent();
@@ -207,13 +208,16 @@ int run_check(const GlobalOptions& globals, const std::vector<std::string>& argu
 
 void setup_check(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
   auto domains = std::make_shared<std::vector<std::string>>();
-  command.add_option("DOMAIN", *domains, "domains whose published SPF records to audit")->required();
+  command.add_option("DOMAIN", *domains, "domains whose published SPF records to audit")
+      ->type_name("")
+      ->required();
   command.footer(
       "For each domain: its SPF record, the include tree with the DNS lookups each branch costs,\n"
       "lookups and void lookups against RFC 7208's limits (10 and 2), record and DNS answer sizes, and\n"
-      "every problem: permerrors, over 10 lookups, several SPF records, ptr, +all or ?all, includes\n"
-      "without an SPF record, strings over 255 bytes, answers over 512 bytes.\n"
-      "Exit 0 when every domain is healthy, 1 when any has a problem.\n\n"
+      "every problem: what makes receivers return permerror, over 10 lookups or 2 void lookups,\n"
+      "several SPF records, ptr, +all or ?all, includes that do not exist or have no SPF record,\n"
+      "strings over 255 bytes, answers over 512 bytes.\n"
+      "Exit 0 when every domain is healthy, 1 when any has a problem (or on a usage error).\n\n"
       "Examples:\n"
       "  spfctl check example.com example.org\n"
       "  spfctl check github.com --json\n"

@@ -34,7 +34,8 @@ int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
   // With DOMAIN alone, check it as the HELO identity (postmaster@DOMAIN), so %{s}, %{l} and %{h}
   // expand to something sensible.
   if (input.sender.empty() && input.helo.empty()) input.helo = domain;
-  const spf::CheckHostResult result = spf::check_host(resolver.get(), input);
+  const spf::CheckHostOptions options;
+  const spf::CheckHostResult result = spf::check_host(resolver.get(), input, options);
 
   if (globals.json) {
     nlohmann::json out = {{"result", spf::to_string(result.result)},
@@ -70,8 +71,9 @@ int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
   if (!result.problem.empty()) std::cout << style.dim("problem: ") << result.problem << "\n";
   std::cout << style.dim("domain: ") << result.domain << "\n";
   if (!result.mechanism.empty()) std::cout << style.dim("matched: ") << result.mechanism << "\n";
-  std::cout << style.dim("lookups: ") << result.lookups << "/10, void lookups: " << result.void_lookups
-            << "/2\n";
+  std::cout << style.dim("lookups: ") << result.lookups << "/" << options.lookup_limit
+            << ", void lookups: " << result.void_lookups << "/" << options.void_limit << "\n";
+  if (globals.verbose > 0) std::cout << style.dim("dns queries: ") << resolver.queries_sent() << "\n";
   return 0;
 }
 
@@ -79,14 +81,21 @@ int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
 
 void setup_eval(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
   auto args = std::make_shared<EvalArgs>();
-  command.add_option("--ip", args->ip, "the SMTP client's address (IPv4 or IPv6)")->required();
-  command.add_option("--sender", args->sender, "MAIL FROM address; empty: the HELO identity is checked");
-  command.add_option("--helo", args->helo, "HELO/EHLO name of the client");
-  command.add_option("DOMAIN", args->domain,
-                     "domain whose policy to check (default: the sender's domain, else the HELO name)");
+  command.add_option("--ip", args->ip, "the SMTP client's address (IPv4 or IPv6)")
+      ->type_name("IP")
+      ->required();
+  command.add_option("--sender", args->sender, "MAIL FROM address; without it, the HELO identity is checked")
+      ->type_name("ADDRESS");
+  command.add_option("--helo", args->helo, "HELO/EHLO name the client gave")->type_name("NAME");
+  command
+      .add_option("DOMAIN", args->domain,
+                  "domain whose policy to check (default: the sender's domain, else the HELO name)")
+      ->type_name("");
   command.footer(
       "Prints the result word (pass, fail, softfail, neutral, none, temperror, permerror) on the first\n"
-      "line, then the explanation for a fail. Exit 0 whatever the result; 1 on a usage error.\n\n"
+      "line, then the explanation of a fail, then (unless -q) the problem behind a none, temperror or\n"
+      "permerror, the domain checked, the deciding term, and the lookups counted.\n"
+      "Exit 0 whatever the result; 1 on a usage or set-up error (bad option, address, name, zone file).\n\n"
       "Examples:\n"
       "  spfctl eval --ip 209.85.128.5 gmail.com\n"
       "  spfctl eval --ip 192.0.2.10 --sender alice@example.com --helo mail.example.com\n"
