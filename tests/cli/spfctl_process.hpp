@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -148,6 +149,36 @@ inline ProcessResult run_process(const std::string& program, const std::vector<s
   close(err_fd);
   if (!result.timed_out && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   return result;
+}
+
+// A command shown in documentation with its output: a fenced block whose first line is
+// "$ spfctl ARGS...", the lines after it up to the fence or the next "$ " line being its stdout.
+struct DocumentedRun {
+  std::vector<std::string> args;  // split on spaces
+  std::string out;
+};
+
+// Every DocumentedRun in a Markdown text.
+inline std::vector<DocumentedRun> documented_runs(const std::string& markdown) {
+  std::vector<DocumentedRun> runs;
+  std::istringstream in(markdown);
+  bool in_block = false;
+  bool in_run = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("```")) {
+      in_block = !in_block;
+      in_run = false;
+    } else if (in_block && line.starts_with("$ ")) {
+      in_run = line.starts_with("$ spfctl ");
+      if (!in_run) continue;
+      runs.emplace_back();
+      std::istringstream words(line.substr(9));
+      for (std::string word; words >> word;) runs.back().args.push_back(word);
+    } else if (in_run) {
+      runs.back().out += line + "\n";
+    }
+  }
+  return runs;
 }
 
 #ifdef SPFCTL_BINARY

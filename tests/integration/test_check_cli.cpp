@@ -233,3 +233,21 @@ TEST_CASE("check and eval against knotd: global options on either side of the co
   CHECK(over.exit_code == 0);
   CHECK_THAT(over.out, StartsWith("permerror\n"));
 }
+
+TEST_CASE("docs/check.md shows check --help and example output as the binary prints them",
+          "[cli][check][docs]") {
+  const std::filesystem::path source(SPFCTL_SOURCE_DIR);
+  const std::string doc = read_text(source / "docs" / "check.md");
+  const ProcessResult help = run_spfctl({"check", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(doc, Contains("```\n" + help.out + "```\n"));
+  const auto runs = spfctl::test_support::documented_runs(doc);
+  CHECK(runs.size() >= 2);
+  for (const auto& documented : runs) {
+    std::vector<std::string> args = documented.args;
+    for (std::string& arg : args)
+      if (arg.starts_with("examples/")) arg = (source / arg).string();
+    INFO("spfctl " << Catch::Detail::stringify(documented.args));
+    CHECK(run_spfctl(args).out == documented.out);
+  }
+}

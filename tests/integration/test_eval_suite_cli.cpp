@@ -135,3 +135,22 @@ TEST_CASE("spfctl eval gives the RFC 7208 suite's results from master files", "[
   CHECK(ran + skipped == total);
   CHECK(passed == ran);
 }
+
+TEST_CASE("docs/eval.md shows eval --help and example output as the binary prints them",
+          "[cli][eval][docs]") {
+  const std::filesystem::path source(SPFCTL_SOURCE_DIR);
+  std::ifstream in(source / "docs" / "eval.md", std::ios::binary);
+  const std::string doc{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const test_support::ProcessResult help = test_support::run_spfctl({"eval", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(doc, Catch::Matchers::Contains("```\n" + help.out + "```\n"));
+  const auto runs = test_support::documented_runs(doc);
+  CHECK(runs.size() >= 4);
+  for (const auto& documented : runs) {
+    std::vector<std::string> args = documented.args;
+    for (std::string& arg : args)
+      if (arg.starts_with("examples/")) arg = (source / arg).string();
+    INFO("spfctl " << Catch::Detail::stringify(documented.args));
+    CHECK(test_support::run_spfctl(args).out == documented.out);
+  }
+}
