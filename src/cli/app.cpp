@@ -156,10 +156,10 @@ std::string usage_error(const CLI::ParseError& e, const CLI::App& app) {
       return "option " + name + " given more than once; give it once (" + help + ")";
   }
   if (dynamic_cast<const CLI::ConversionError*>(&e)) {
-    if (const std::size_t eq = what.find(" = ");
-        what.starts_with("Could not convert: ") && eq != std::string::npos)
-      return "invalid value '" + what.substr(eq + 3) + "' for " + what.substr(19, eq - 19) + " (" + help +
-             ")";
+    constexpr std::string_view k_prefix = "Could not convert: ";  // then "NAME = VALUE"
+    if (const std::size_t eq = what.find(" = "); what.starts_with(k_prefix) && eq != std::string::npos)
+      return "invalid value '" + what.substr(eq + 3) + "' for " +
+             what.substr(k_prefix.size(), eq - k_prefix.size()) + " (" + help + ")";
     if (what.find("true/false") != std::string::npos || what.find("for a flag") != std::string::npos)
       return "option " + name + " takes no value (" + help + ")";
   }

@@ -72,7 +72,7 @@ nlohmann::json node_json(const spf::ExpansionNode& node) {
           {"terms", terms}};
 }
 
-nlohmann::json domain_json(const spf::Expansion& expansion, const spf::ExpandOptions& options) {
+nlohmann::json domain_json(const spf::ExpansionTree& expansion, const spf::ExpandOptions& options) {
   const spf::ExpansionNode& root = expansion.root;
   nlohmann::json problems = nlohmann::json::array();
   for (const auto& p : expansion.problems)
@@ -144,7 +144,7 @@ std::string indented(const std::string& text, const std::string& indent) {
 }
 
 void print_text(std::ostream& out, const Style& style, const GlobalOptions& globals,
-                const spf::Expansion& expansion, const spf::ExpandOptions& options) {
+                const spf::ExpansionTree& expansion, const spf::ExpandOptions& options) {
   const spf::ExpansionNode& root = expansion.root;
   out << style.bold(root.domain) << "  "
       << (expansion.healthy() ? style.green("healthy") : style.red("problems found")) << "\n";
@@ -186,7 +186,7 @@ int run_check(const GlobalOptions& globals, const std::vector<std::string>& argu
   nlohmann::json report = {{"domains", nlohmann::json::array()}};
   bool all_healthy = true;
   for (std::size_t i = 0; i < domains.size(); ++i) {
-    const spf::Expansion expansion = spf::expand(resolver.get(), domains[i], options);
+    const spf::ExpansionTree expansion = spf::expand(resolver.get(), domains[i], options);
     all_healthy = all_healthy && expansion.healthy();
     if (globals.json) {
       report["domains"].push_back(domain_json(expansion, options));

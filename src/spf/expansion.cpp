@@ -292,10 +292,10 @@ std::size_t ExpansionNode::string_count() const {
   return 0;
 }
 
-Expansion expand(dns::Resolver& resolver, std::string_view domain, const ExpandOptions& options) {
+ExpansionTree expand(dns::Resolver& resolver, std::string_view domain, const ExpandOptions& options) {
   Expander expander(resolver, options, dns::normalize_name(domain));
   std::vector<std::string> ancestors;
-  Expansion result;
+  ExpansionTree result;
   result.root = expander.node(std::string(domain), "", "", true, ancestors);
   result.problems = std::move(expander.problems);
   result.incomplete = expander.incomplete;

@@ -64,7 +64,7 @@ struct ExpandOptions {
   std::size_t max_answer_bytes = 512;
 };
 
-struct Expansion {
+struct ExpansionTree {
   ExpansionNode root;
   std::vector<Problem> problems;  // every problem found anywhere in the tree, in tree order
   bool healthy() const { return problems.empty(); }
@@ -85,6 +85,6 @@ struct Expansion {
 // Lookups are counted as receivers count them (RFC 7208 4.6.4): include, a, mx, ptr, exists and an
 // applying redirect= cost one each, wherever they are in the tree; the same include reached twice
 // counts twice. Void lookups are questions a term asks that answer NXDOMAIN or no records.
-Expansion expand(dns::Resolver& resolver, std::string_view domain, const ExpandOptions& options = {});
+ExpansionTree expand(dns::Resolver& resolver, std::string_view domain, const ExpandOptions& options = {});
 
 }  // namespace spfctl::spf

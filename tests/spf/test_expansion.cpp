@@ -18,7 +18,7 @@ net::IpAddress ip(const char* text) {
 }
 
 // The problems' messages, for failure output and matching.
-std::string messages(const spf::Expansion& expansion) {
+std::string messages(const spf::ExpansionTree& expansion) {
   std::string text;
   for (const spf::Problem& p : expansion.problems)
     text += std::string(spf::to_string(p.severity)) + " [" + p.domain + "] " + p.message + "\n";
@@ -26,7 +26,7 @@ std::string messages(const spf::Expansion& expansion) {
 }
 
 // The problems whose message holds `part`.
-std::vector<spf::Problem> find(const spf::Expansion& expansion, const std::string& part) {
+std::vector<spf::Problem> find(const spf::ExpansionTree& expansion, const std::string& part) {
   std::vector<spf::Problem> found;
   for (const spf::Problem& p : expansion.problems)
     if (p.message.find(part) != std::string::npos) found.push_back(p);
@@ -59,7 +59,7 @@ TEST_CASE("expansion counts nested includes, a, mx and ip terms as receivers do"
   dns.add_address("relay.esp.test", ip("198.51.100.7"));
   dns.add_txt("us.esp.test", {"v=spf1 ip4:203.0.113.0/24 -all"});
 
-  const spf::Expansion expansion = spf::expand(dns, "Example.COM.");
+  const spf::ExpansionTree expansion = spf::expand(dns, "Example.COM.");
   INFO(messages(expansion));
   CHECK(expansion.healthy());
   CHECK_FALSE(expansion.incomplete);
@@ -94,7 +94,7 @@ TEST_CASE("expansion counts redirect= and ignores it beside all", "[spf][expansi
   dns.add_txt("esp.test", {"v=spf1 ip4:198.51.100.0/24 -all"});
   dns.add_txt("all.example.com", {"v=spf1 -all redirect=_spf.example.com"});
 
-  const spf::Expansion redirected = spf::expand(dns, "example.com");
+  const spf::ExpansionTree redirected = spf::expand(dns, "example.com");
   INFO(messages(redirected));
   CHECK(redirected.healthy());
   CHECK(redirected.root.lookups == 2);
@@ -102,7 +102,7 @@ TEST_CASE("expansion counts redirect= and ignores it beside all", "[spf][expansi
   CHECK(redirected.root.terms[0].text == "redirect=_spf.example.com");
   CHECK(redirected.root.terms[0].lookups == 2);
 
-  const spf::Expansion ignored = spf::expand(dns, "all.example.com");
+  const spf::ExpansionTree ignored = spf::expand(dns, "all.example.com");
   CHECK(ignored.root.lookups == 0);
   CHECK(ignored.root.terms.empty());
   CHECK(find(ignored, "is never used because the record has an 'all' term").size() == 1);
@@ -114,7 +114,7 @@ TEST_CASE("expansion counts exists and ptr, and macro targets without following 
               {"v=spf1 exists:ok.example.com include:%{d}.esp.test a:%{i}.rbl.test redirect=%{o}._spf.test"});
   dns.add_address("ok.example.com", ip("127.0.0.2"));
 
-  const spf::Expansion expansion = spf::expand(dns, "example.com");
+  const spf::ExpansionTree expansion = spf::expand(dns, "example.com");
   INFO(messages(expansion));
   const spf::ExpansionNode& root = expansion.root;
   CHECK(root.lookups == 4);
@@ -131,7 +131,7 @@ TEST_CASE("expansion counts exists and ptr, and macro targets without following 
 
   dns::MemoryResolver ptr_dns;
   ptr_dns.add_txt("example.org", {"v=spf1 ptr ptr:example.net -all"});
-  const spf::Expansion ptr = spf::expand(ptr_dns, "example.org");
+  const spf::ExpansionTree ptr = spf::expand(ptr_dns, "example.org");
   CHECK(ptr.root.lookups == 2);
   CHECK(find(ptr, "uses ptr, which RFC 7208 5.5 says not to use").size() == 2);
   CHECK(ptr.problems.front().severity == Severity::warning);
@@ -145,14 +145,14 @@ TEST_CASE("expansion counts an include reached twice twice, and cuts include loo
   dns.add_txt("right.test", {"v=spf1 include:shared.test -all"});
   dns.add_txt("shared.test", {"v=spf1 a:mail.shared.test -all"});
   dns.add_address("mail.shared.test", ip("192.0.2.9"));
-  const spf::Expansion diamond = spf::expand(dns, "diamond.test");
+  const spf::ExpansionTree diamond = spf::expand(dns, "diamond.test");
   INFO(messages(diamond));
   CHECK(diamond.healthy());
   CHECK(diamond.root.lookups == 6);
 
   dns.add_txt("loop.test", {"v=spf1 include:back.test -all"});
   dns.add_txt("back.test", {"v=spf1 ip4:192.0.2.1 include:loop.test -all"});
-  const spf::Expansion loop = spf::expand(dns, "loop.test");
+  const spf::ExpansionTree loop = spf::expand(dns, "loop.test");
   const auto loops = find(loop, "'include:loop.test' at back.test loops back to loop.test");
   REQUIRE(loops.size() == 1);
   CHECK(loops[0].severity == Severity::error);
@@ -163,7 +163,7 @@ TEST_CASE("expansion counts an include reached twice twice, and cuts include loo
   CHECK(loop.root.lookups == 2);
 
   dns.add_txt("self.test", {"v=spf1 redirect=self.test"});
-  const spf::Expansion self = spf::expand(dns, "self.test");
+  const spf::ExpansionTree self = spf::expand(dns, "self.test");
   CHECK(find(self, "'redirect=self.test' at self.test loops back to self.test").size() == 1);
 }
 
@@ -181,12 +181,12 @@ TEST_CASE("expansion flags more than 10 lookups in the whole tree, and not 10", 
   dns.add_txt("eleven.test", {ten + " mx -all"});
   dns.add_mx("eleven.test", 10, "mail.eleven.test");
 
-  const spf::Expansion at_limit = spf::expand(dns, "ten.test");
+  const spf::ExpansionTree at_limit = spf::expand(dns, "ten.test");
   INFO(messages(at_limit));
   CHECK(at_limit.root.lookups == 10);
   CHECK(at_limit.healthy());
 
-  const spf::Expansion over = spf::expand(dns, "eleven.test");
+  const spf::ExpansionTree over = spf::expand(dns, "eleven.test");
   CHECK(over.root.lookups == 11);
   REQUIRE_FALSE(over.healthy());
   CHECK(over.problems.front().message.starts_with("11 DNS lookups, over RFC 7208's limit of 10"));
@@ -203,7 +203,7 @@ TEST_CASE("expansion counts void lookups and flags more than 2", "[spf][expansio
   dns.add_txt("two.test", {"v=spf1 a:gone.test mx:empty.test ip4:192.0.2.0/24 -all"});
   dns.add_txt("three.test", {"v=spf1 a:gone.test mx:empty.test exists:nothing.test include:two.test -all"});
 
-  const spf::Expansion two = spf::expand(dns, "two.test");
+  const spf::ExpansionTree two = spf::expand(dns, "two.test");
   INFO(messages(two));
   CHECK(two.root.void_lookups == 2);
   CHECK(term(two.root, "a:gone.test").void_lookups == 1);
@@ -211,7 +211,7 @@ TEST_CASE("expansion counts void lookups and flags more than 2", "[spf][expansio
   CHECK(find(two, "gone.test has no A or AAAA record").size() == 1);
   CHECK(find(two, "empty.test has no MX record").size() == 1);
 
-  const spf::Expansion three = spf::expand(dns, "three.test");
+  const spf::ExpansionTree three = spf::expand(dns, "three.test");
   CHECK(three.root.void_lookups == 5);
   CHECK(term(three.root, "exists:nothing.test").void_lookups == 1);
   CHECK(term(three.root, "include:two.test").void_lookups == 2);
@@ -220,7 +220,7 @@ TEST_CASE("expansion counts void lookups and flags more than 2", "[spf][expansio
 
   // An include of a name that does not exist is void too.
   dns.add_txt("inc.test", {"v=spf1 include:nx1.test include:nx2.test include:nx3.test -all"});
-  const spf::Expansion includes = spf::expand(dns, "inc.test");
+  const spf::ExpansionTree includes = spf::expand(dns, "inc.test");
   CHECK(includes.root.void_lookups == 3);
   CHECK(find(includes, "3 void lookups, over").size() == 1);
 }
@@ -232,7 +232,7 @@ TEST_CASE("expansion reports missing, duplicate and unusable include targets", "
   dns.add_txt("twice.test", {"v=spf1 -all"});
   dns.add_txt("twice.test", {"v=spf1 ~all"});
 
-  const spf::Expansion expansion = spf::expand(dns, "example.com");
+  const spf::ExpansionTree expansion = spf::expand(dns, "example.com");
   INFO(messages(expansion));
   CHECK(expansion.root.lookups == 3);
   const auto gone =
@@ -255,7 +255,7 @@ TEST_CASE("expansion reports the root's own record problems", "[spf][expansion]"
   dns.add_txt("bad.test", {"v=spf1 ip4:192.0.2.1/33 -all"});
   dns.add_txt("noall.test", {"v=spf1 ip4:192.0.2.1"});
 
-  const spf::Expansion several = spf::expand(dns, "several.test");
+  const spf::ExpansionTree several = spf::expand(dns, "several.test");
   CHECK(several.root.selection == spf::Selection::multiple);
   CHECK(several.root.spf_records == std::vector<std::string>{"v=spf1 -all", "v=spf1 mx -all"});
   CHECK(find(several, "2 SPF records at several.test: receivers return permerror").size() == 1);
@@ -263,14 +263,14 @@ TEST_CASE("expansion reports the root's own record problems", "[spf][expansion]"
   CHECK(find(spf::expand(dns, "none.test"), "no SPF record at none.test").size() == 1);
   CHECK(find(spf::expand(dns, "nx.test"), "nx.test does not exist (NXDOMAIN)").size() == 1);
 
-  const spf::Expansion bad = spf::expand(dns, "bad.test");
+  const spf::ExpansionTree bad = spf::expand(dns, "bad.test");
   REQUIRE(bad.problems.size() == 1);
   CHECK(bad.root.parse_error);
   CHECK(bad.problems[0].message.starts_with(
       "the SPF record at bad.test does not parse, receivers return permerror"));
   CHECK(bad.problems[0].message.find("^~~") != std::string::npos);
 
-  const spf::Expansion noall = spf::expand(dns, "noall.test");
+  const spf::ExpansionTree noall = spf::expand(dns, "noall.test");
   CHECK(find(noall, "has no 'all' term").size() == 1);
 }
 
@@ -289,7 +289,7 @@ TEST_CASE("expansion flags +all anywhere and ?all where it ends the policy", "[s
   CHECK(find(spf::expand(dns, "bare.test"), "'all' at bare.test authorises every address").size() == 1);
   CHECK(find(spf::expand(dns, "evil.test"), "'+all' at plus.test").size() == 1);
 
-  const spf::Expansion neutral = spf::expand(dns, "neutral.test");
+  const spf::ExpansionTree neutral = spf::expand(dns, "neutral.test");
   INFO(messages(neutral));
   const auto question = find(neutral, "gives unlisted senders neutral");
   REQUIRE(question.size() == 1);  // not for esp.test's ?all: an included neutral only fails to match
@@ -303,7 +303,7 @@ TEST_CASE("expansion checks string and answer sizes", "[spf][expansion]") {
   dns::MemoryResolver dns;
   const std::string long_record = "v=spf1 ip4:192.0.2.1 " + std::string(280, 'x') + "=y -all";
   dns.add_txt("long.test", {long_record});
-  const spf::Expansion long_string = spf::expand(dns, "long.test");
+  const spf::ExpansionTree long_string = spf::expand(dns, "long.test");
   const auto strings = find(long_string, "a TXT string at long.test is 308 bytes; DNS allows 255 per string");
   REQUIRE(strings.size() == 1);
   CHECK(strings[0].severity == Severity::error);
@@ -312,7 +312,7 @@ TEST_CASE("expansion checks string and answer sizes", "[spf][expansion]") {
   dns.add_txt("big.test", {"verification=" + std::string(200, 'a')});
   dns.add_txt("big.test", {"verification=" + std::string(200, 'b')});
   dns.add_txt("big.test", {"verification=" + std::string(100, 'c')});
-  const spf::Expansion big = spf::expand(dns, "big.test");
+  const spf::ExpansionTree big = spf::expand(dns, "big.test");
   // Header 12; question 10 + 4; four answers of 12 octets each before their rdata; rdata of one
   // length octet per string plus the strings (11, 213, 213, 113).
   CHECK(big.root.response_size == 12 + 14 + 4 * 12 + 12 + 214 + 214 + 114);
@@ -325,7 +325,7 @@ TEST_CASE("expansion checks string and answer sizes", "[spf][expansion]") {
   dns.add_txt("uses-big.test", {"v=spf1 include:big.test include:_spf.uses-big.test -all"});
   dns.add_txt("_spf.uses-big.test", {"v=spf1 ip4:192.0.2.1 -all"});
   dns.add_txt("_spf.uses-big.test", {"verification=" + std::string(240, 'd'), std::string(250, 'e')});
-  const spf::Expansion uses = spf::expand(dns, "uses-big.test");
+  const spf::ExpansionTree uses = spf::expand(dns, "uses-big.test");
   INFO(messages(uses));
   CHECK(find(uses, "the TXT answer at big.test").empty());
   CHECK(find(uses, "the TXT answer at _spf.uses-big.test is").size() == 1);
@@ -341,7 +341,7 @@ TEST_CASE("expansion reports failed lookups as temperror and marks the tree inco
   dns.set_failure("flaky.test", dns::RrType::TXT, dns::Status::servfail);
   dns.set_failure("slow.test", dns::RrType::A, dns::Status::timeout);
   dns.add_address("slow.test", ip("2001:db8::1"));
-  const spf::Expansion expansion = spf::expand(dns, "example.com");
+  const spf::ExpansionTree expansion = spf::expand(dns, "example.com");
   INFO(messages(expansion));
   CHECK(expansion.incomplete);
   CHECK(find(expansion,
