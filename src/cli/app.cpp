@@ -1,11 +1,14 @@
 #include "cli/app.hpp"
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
+#include <algorithm>
+#include <cctype>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.hpp"
 #include "error.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::cli {
 
@@ -19,51 +22,184 @@ const std::vector<CommandSpec>& command_table() {
 
 namespace {
 
+// CLI11's checks speak in their own words; these say what is wrong with the value and what to write.
+CLI::Validator positive_seconds() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        double value = 0;
+        std::size_t used = 0;
+        try {
+          value = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || used == 0 || !(value > 0) || value > 3600)
+          return "'" + text + "' is not a number of seconds between 0 and 3600 (e.g. 2 or 0.5)";
+        return {};
+      },
+      "");
+}
+
+CLI::Validator retry_count() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        const bool digits =
+            !text.empty() && text.size() <= 2 &&
+            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits || std::stoi(text) > 10) return "'" + text + "' is not a whole number from 0 to 10";
+        return {};
+      },
+      "");
+}
+
 void add_global_options(CLI::App& app, GlobalOptions& globals) {
-  app.add_option("-c,--config", globals.config, "configuration file")->capture_default_str();
+  app.add_option("-c,--config", globals.config, "configuration file")
+      ->type_name("FILE")
+      ->capture_default_str();
+  // One value per occurrence, so "--zone a.zone check" never reads the command as a second file.
   app.add_option("--resolver", globals.resolvers,
-                 "DNS server to ask, ADDR[:PORT] or [IPV6]:PORT (repeatable; default: /etc/resolv.conf)");
+                 "DNS server to ask, ADDR[:PORT] or [IPV6]:PORT (repeatable; default: /etc/resolv.conf)")
+      ->type_name("ADDR[:PORT]")
+      ->allow_extra_args(false);
   app.add_option("--zone", globals.zones,
-                 "answer DNS questions only from this RFC 1035 master file (repeatable; offline)");
+                 "answer DNS questions only from this RFC 1035 master file (repeatable; offline)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
   app.add_option("--timeout", globals.timeout_seconds, "seconds to wait for one DNS answer")
+      ->type_name("SECONDS")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_seconds());
   app.add_option("--retries", globals.retries, "DNS retries after a timeout")
+      ->type_name("N")
       ->capture_default_str()
-      ->check(CLI::Range(0, 10));
+      ->check(retry_count());
   app.add_flag("--json", globals.json, "machine-readable JSON output");
   app.add_flag("--no-color", globals.no_color, "no colour (also when NO_COLOR is set)");
   app.add_flag("-v,--verbose", globals.verbose, "more detail (repeatable)");
   app.add_flag("-q,--quiet", globals.quiet, "only errors and results");
 }
 
-// Levenshtein distance, for "did you mean" on unknown commands.
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
+// Shown under every command's own help, which CLI11 prints without the global options.
+constexpr const char* k_global_options_note =
+    "\n\nGlobal options, before or after the command: -c/--config FILE, --resolver ADDR[:PORT],\n"
+    "--zone FILE, --timeout SECONDS, --retries N, --json, --no-color, -v/--verbose, -q/--quiet\n"
+    "(see 'spfctl --help').";
+
+std::vector<std::string> command_names() {
+  std::vector<std::string> names;
+  for (const auto& spec : command_table()) names.emplace_back(spec.name);
+  return names;
 }
 
-std::string suggest_command(const std::string& word) {
-  std::string best;
-  std::size_t best_distance = 3;
-  for (const auto& spec : command_table()) {
-    const std::size_t d = edit_distance(word, spec.name);
-    if (d < best_distance) {
-      best_distance = d;
-      best = spec.name;
+std::string unknown_command(const std::string& word) {
+  const std::string hint = util::closest_match(word, command_names());
+  return "unknown command '" + word + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
+         " (run 'spfctl --help' for the list)";
+}
+
+// The option names `command` and the global options accept, for "did you mean".
+std::vector<std::string> option_names(const CLI::App& app, const CLI::App* command) {
+  std::vector<std::string> names;
+  for (const CLI::App* scope : {&app, command}) {
+    if (!scope) continue;
+    for (const CLI::Option* option : scope->get_options()) {
+      for (const std::string& name : option->get_lnames()) names.push_back("--" + name);
+      for (const std::string& name : option->get_snames()) names.push_back("-" + name);
     }
   }
-  return best;
+  return names;
+}
+
+// The words after "following argument(s) was/were not expected: ".
+std::vector<std::string> unexpected_words(const CLI::ExtrasError& e) {
+  const std::string text = e.what();
+  const std::size_t colon = text.find(": ");
+  std::vector<std::string> words;
+  std::istringstream in(colon == std::string::npos ? text : text.substr(colon + 2));
+  for (std::string word; in >> word;) words.push_back(word);
+  return words;
+}
+
+// One line saying what is wrong with the command line, whatever CLI11 found.
+std::string usage_error(const CLI::ParseError& e, const CLI::App& app) {
+  const auto active = app.get_subcommands();
+  const CLI::App* command = active.empty() ? nullptr : active.front();
+  const std::string help =
+      command ? "run 'spfctl " + command->get_name() + " --help'" : std::string("run 'spfctl --help'");
+  if (dynamic_cast<const CLI::RequiredError*>(&e)) {
+    if (!command) {
+      for (const std::string& word : app.remaining())
+        if (!word.empty() && word[0] != '-') return unknown_command(word);
+      return "no command given (" + help + " for the list)";
+    }
+    std::string what = e.what();
+    if (const std::size_t at = what.rfind(" is required"); at != std::string::npos) what.resize(at);
+    return "'spfctl " + command->get_name() + "' needs " + what + " (" + help + ")";
+  }
+  if (const auto* extras = dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    const std::vector<std::string> words = unexpected_words(*extras);
+    const std::string word = words.empty() ? std::string() : words.front();
+    if (!word.empty() && word[0] == '-' && word.size() > 1) {
+      const std::string name = word.substr(0, word.find('='));
+      const std::string hint = util::closest_match(name, option_names(app, command));
+      return "unknown option '" + name + "'" + (hint.empty() ? "" : "; did you mean '" + hint + "'?") + " (" +
+             help + ")";
+    }
+    if (!command) return unknown_command(word);
+    return "unexpected argument '" + word + "' for 'spfctl " + command->get_name() + "' (" + help + ")";
+  }
+  const std::string what = e.what();
+  const std::string name = what.substr(0, what.find(':'));
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) {
+    if (what.find(" missing") != std::string::npos) return "option " + name + " needs a value (" + help + ")";
+    if (what.find("At Most") != std::string::npos)
+      return "option " + name + " given more than once; give it once (" + help + ")";
+  }
+  if (dynamic_cast<const CLI::ConversionError*>(&e)) {
+    constexpr std::string_view k_prefix = "Could not convert: ";  // then "NAME = VALUE"
+    if (const std::size_t eq = what.find(" = "); what.starts_with(k_prefix) && eq != std::string::npos)
+      return "invalid value '" + what.substr(eq + 3) + "' for " +
+             what.substr(k_prefix.size(), eq - k_prefix.size()) + " (" + help + ")";
+    if (what.find("true/false") != std::string::npos || what.find("for a flag") != std::string::npos)
+      return "option " + name + " takes no value (" + help + ")";
+  }
+  std::string text = what;
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text + " (" + help + ")";
+}
+
+// The length of the valid UTF-8 sequence starting at `i`, or 0.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  const std::size_t length = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
+  if (length == 0 || lead > 0xf4 || i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k)
+    if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return 0;
+  return length;
+}
+
+// Error lines stay one line that is safe to print, whatever a message quotes (a zone file's
+// garbage, a control character typed in an argument): line breaks become spaces, other control
+// bytes and bytes that are not UTF-8 are written as \xHH, and a very long message is cut.
+std::string one_line(std::string_view text) {
+  constexpr std::size_t k_max_length = 600;
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && out.size() < k_max_length; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte == '\n' || byte == '\r' || byte == '\t') {
+      out += ' ';
+    } else if (byte >= 0x20 && byte < 0x7f) {
+      out += text[i];
+    } else if (const std::size_t length = byte >= 0x80 ? utf8_length(text, i) : 0; length > 0) {
+      out.append(text.substr(i, length));
+      i += length - 1;
+    } else {
+      constexpr char k_hex[] = "0123456789abcdef";
+      out += {'\\', 'x', k_hex[byte >> 4], k_hex[byte & 0xf]};
+    }
+  }
+  if (out.size() >= k_max_length) out += "...";
+  return out;
 }
 
 }  // namespace
@@ -74,6 +210,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   app.footer("Run 'spfctl COMMAND --help' for a command's options and examples.");
+  app.get_formatter()->label("SUBCOMMAND", "COMMAND");
 
   GlobalOptions globals;
   Outcome outcome;
@@ -81,6 +218,8 @@ int run(int argc, char** argv) {
   for (const auto& spec : command_table()) {
     CLI::App* command = app.add_subcommand(spec.name, spec.summary);
     spec.setup(*command, globals, outcome);
+    command->group("Commands");
+    command->footer(command->get_footer() + k_global_options_note);
   }
 
   try {
@@ -91,37 +230,14 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
-  } catch (const CLI::RequiredError& e) {
-    if (app.get_subcommands().empty()) {
-      std::cerr << app.help();
-      return 1;
-    }
-    std::cerr << "spfctl: error: " << e.what() << "\n";
-    return 1;
-  } catch (const CLI::ExtrasError& e) {
-    std::string message = e.what();
-    if (app.get_subcommands().empty() && argc > 1) {
-      // The first positional word was not a command.
-      for (int i = 1; i < argc; ++i) {
-        const std::string word = argv[i];
-        if (word.empty() || word[0] == '-') continue;
-        const std::string hint = suggest_command(word);
-        message = "unknown command '" + word + "'" +
-                  (hint.empty() ? "" : "; did you mean '" + hint + "'?") +
-                  " (run 'spfctl --help' for the list)";
-        break;
-      }
-    }
-    std::cerr << "spfctl: error: " << message << "\n";
-    return 1;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "spfctl: error: " << e.what() << " (run 'spfctl --help')\n";
+    std::cerr << "spfctl: error: " << one_line(usage_error(e, app)) << "\n";
     return 1;
   } catch (const Error& e) {
-    std::cerr << "spfctl: error: " << e.what() << "\n";
+    std::cerr << "spfctl: error: " << one_line(e.what()) << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "spfctl: error: internal error: " << e.what() << "\n";
+    std::cerr << "spfctl: error: internal error: " << one_line(e.what()) << "\n";
     return 1;
   }
   return outcome.exit_code;

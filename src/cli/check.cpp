@@ -1,8 +1,10 @@
 // spfctl check: an audit of published SPF records, as receivers will meet them.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
@@ -12,137 +14,190 @@ namespace spfctl::cli {
 
 namespace {
 
-constexpr int k_tree_width = 52;
+// Counts start two columns after the widest term, but never further right than this.
+constexpr std::size_t k_max_count_column = 64;
 
-std::string lookups_word(int n) { return std::to_string(n) + (n == 1 ? " lookup" : " lookups"); }
+std::string count_text(const spf::TermLookups& term) {
+  std::string text = std::to_string(term.lookups) + (term.lookups == 1 ? " lookup" : " lookups");
+  if (term.void_lookups > 0) text += ", " + std::to_string(term.void_lookups) + " void";
+  return text;
+}
+
+std::string_view selection_word(spf::Selection selection) {
+  switch (selection) {
+    case spf::Selection::found:
+      return "found";
+    case spf::Selection::none:
+      return "none";
+    case spf::Selection::multiple:
+      return "multiple";
+    case spf::Selection::failed:
+      return "failed";
+  }
+  return "none";
+}
+
+// Why a followed target's record could not be used, for its tree line; empty when it could.
+std::string target_note(const spf::ExpansionNode& target) {
+  switch (target.selection) {
+    case spf::Selection::found:
+      return target.parse_error ? "does not parse" : "";
+    case spf::Selection::none:
+      return target.txt.status == dns::Status::nxdomain ? "does not exist" : "no SPF record";
+    case spf::Selection::multiple:
+      return std::to_string(target.spf_records.size()) + " SPF records";
+    case spf::Selection::failed:
+      return "lookup failed";
+  }
+  return "";
+}
 
 nlohmann::json node_json(const spf::ExpansionNode& node) {
-  nlohmann::json out = {{"domain", node.domain},
-                        {"via", node.via},
-                        {"record", node.record_text},
-                        {"lookups", node.lookups},
-                        {"own_lookups", node.own_lookups},
-                        {"void_lookups", node.void_lookups},
-                        {"answer_bytes", node.response_size},
-                        {"children", nlohmann::json::array()}};
-  if (!node.macro_terms.empty()) out["not_followed"] = node.macro_terms;
-  for (const auto& child : node.children) out["children"].push_back(node_json(child));
+  nlohmann::json terms = nlohmann::json::array();
+  for (const spf::TermLookups& term : node.terms) {
+    nlohmann::json item = {
+        {"term", term.text}, {"lookups", term.lookups}, {"void_lookups", term.void_lookups}};
+    if (term.macro) item["not_followed"] = "macro";
+    if (term.loop) item["not_followed"] = "loop";
+    if (term.child) item["target"] = node_json(node.children[*term.child]);
+    terms.push_back(std::move(item));
+  }
+  return {{"domain", node.domain},
+          {"status", selection_word(node.selection)},
+          {"record", node.selection == spf::Selection::found ? nlohmann::json(node.record_text) : nullptr},
+          {"lookups", node.lookups},
+          {"own_lookups", node.own_lookups},
+          {"void_lookups", node.void_lookups},
+          {"answer_bytes", node.response_size},
+          {"terms", terms}};
+}
+
+nlohmann::json domain_json(const spf::ExpansionTree& expansion, const spf::ExpandOptions& options) {
+  const spf::ExpansionNode& root = expansion.root;
+  nlohmann::json problems = nlohmann::json::array();
+  for (const auto& p : expansion.problems)
+    problems.push_back(
+        {{"severity", spf::to_string(p.severity)}, {"domain", p.domain}, {"message", p.message}});
+  const bool found = root.selection == spf::Selection::found;
+  return {{"domain", root.domain},
+          {"healthy", expansion.healthy()},
+          {"record", found ? nlohmann::json(root.record_text) : nullptr},
+          {"spf_records", root.spf_records},
+          {"record_bytes", root.record_text.size()},
+          {"strings", root.string_count()},
+          {"answer_bytes", root.response_size},
+          {"max_answer_bytes", options.max_answer_bytes},
+          {"lookups", root.lookups},
+          {"lookup_limit", options.lookup_limit},
+          {"void_lookups", root.void_lookups},
+          {"void_limit", options.void_limit},
+          {"complete", !expansion.incomplete},
+          {"problems", problems},
+          {"tree", node_json(root)}};
+}
+
+std::size_t display_width(const std::string& text) {
+  std::size_t width = 0;
+  for (unsigned char c : text)
+    if ((c & 0xC0) != 0x80) ++width;  // count UTF-8 lead bytes only
+  return width;
+}
+
+// The width of the widest tree line before its count.
+std::size_t tree_width(const spf::ExpansionNode& node, std::size_t indent) {
+  std::size_t width = 0;
+  for (const spf::TermLookups& term : node.terms) {
+    width = std::max(width, indent + 4 + display_width(term.text));
+    if (term.child) width = std::max(width, tree_width(node.children[*term.child], indent + 4));
+  }
+  return width;
+}
+
+// One line per lookup-costing term, in record order; include and redirect targets open a subtree.
+// Counts start at `column` (or two spaces after a longer term).
+void print_tree(std::ostream& out, const Style& style, const spf::ExpansionNode& node,
+                const std::string& indent, std::size_t column) {
+  for (std::size_t i = 0; i < node.terms.size(); ++i) {
+    const spf::TermLookups& term = node.terms[i];
+    const bool last = i + 1 == node.terms.size();
+    const std::string label = indent + (last ? "└── " : "├── ") + term.text;
+    const std::size_t shown = display_width(label);
+    out << label << std::string(shown + 2 < column ? column - shown : 2, ' ') << style.dim(count_text(term));
+    const spf::ExpansionNode* target = term.child ? &node.children[*term.child] : nullptr;
+    if (term.macro) out << "  " << style.dim("(macro: not followed)");
+    if (term.loop) out << "  " << style.red("loop");
+    if (target)
+      if (const std::string note = target_note(*target); !note.empty()) out << "  " << style.red(note);
+    out << "\n";
+    if (target) print_tree(out, style, *target, indent + (last ? "    " : "│   "), column);
+  }
+}
+
+// `text` with every line after the first indented by `indent` (parse errors carry a caret line).
+std::string indented(const std::string& text, const std::string& indent) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += indent;
+  }
   return out;
 }
 
-class TreePrinter {
- public:
-  TreePrinter(std::ostream& out, const Style& style) : m_out(out), m_style(style) {}
-
-  // One line per DNS-querying term, in record order; includes and redirect open their subtree.
-  void terms(const spf::ExpansionNode& node, const std::string& indent) {
-    if (!node.record) return;
-    std::vector<std::pair<std::string, const spf::ExpansionNode*>> rows;
-    std::size_t child = 0;
-    auto take_child = [&](const std::string& text) -> const spf::ExpansionNode* {
-      if (child < node.children.size() && node.children[child].via == text) return &node.children[child++];
-      return nullptr;
-    };
-    for (const spf::Term& term : node.record->terms) {
-      const spf::Mechanism* m = term.mechanism();
-      if (m && m->counts_as_lookup()) {
-        const std::string text = spf::to_string(term);
-        rows.emplace_back(text, m->kind == spf::MechanismKind::include ? take_child(text) : nullptr);
-      }
-    }
-    if (const spf::Modifier* redirect = node.record->redirect()) {
-      const std::string text = spf::to_string(*redirect);
-      if (const spf::ExpansionNode* target = take_child(text)) rows.emplace_back(text, target);
-    }
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const bool last = i + 1 == rows.size();
-      const auto& [text, target] = rows[i];
-      const int count = target ? target->lookups + 1 : 1;
-      std::string label = indent + (last ? "└── " : "├── ") + text;
-      const std::size_t shown = display_width(label);
-      std::string pad = shown < k_tree_width ? std::string(k_tree_width - shown, ' ') : " ";
-      m_out << label << pad << m_style.dim(lookups_word(count));
-      if (target && target->selection != spf::Selection::found) m_out << "  " << m_style.red("no SPF record");
-      m_out << "\n";
-      if (target) terms(*target, indent + (last ? "    " : "│   "));
-    }
-  }
-
- private:
-  static std::size_t display_width(const std::string& text) {
-    std::size_t width = 0;
-    for (unsigned char c : text)
-      if ((c & 0xC0) != 0x80) ++width;  // count UTF-8 lead bytes only
-    return width;
-  }
-  std::ostream& m_out;
-  const Style& m_style;
-};
-
-std::size_t string_count(const spf::ExpansionNode& node) {
-  for (const auto& strings : node.txt.txt) {
-    std::string joined;
-    for (const auto& s : strings) joined += s;
-    if (joined == node.record_text) return strings.size();
-  }
-  return 0;
-}
-
-void print_text(std::ostream& out, const Style& style, const spf::Expansion& expansion,
-                const spf::ExpandOptions& options) {
+void print_text(std::ostream& out, const Style& style, const GlobalOptions& globals,
+                const spf::ExpansionTree& expansion, const spf::ExpandOptions& options) {
   const spf::ExpansionNode& root = expansion.root;
-  const bool over = root.lookups > options.lookup_limit || root.void_lookups > options.void_limit;
   out << style.bold(root.domain) << "  "
       << (expansion.healthy() ? style.green("healthy") : style.red("problems found")) << "\n";
-  if (root.selection == spf::Selection::found) {
+  if (!globals.quiet && root.selection == spf::Selection::multiple) {
+    out << "  records  " << root.spf_records.size() << " SPF records:\n";
+    for (const std::string& text : root.spf_records) out << "           " << text << "\n";
+  }
+  if (!globals.quiet && root.selection == spf::Selection::found) {
+    const bool over = root.lookups > options.lookup_limit || root.void_lookups > options.void_limit;
+    const std::size_t strings = root.string_count();
+    const std::string lookups = std::to_string(root.lookups) + "/" + std::to_string(options.lookup_limit) +
+                                " DNS lookups, " + std::to_string(root.void_lookups) + "/" +
+                                std::to_string(options.void_limit) + " void lookups";
+    const std::string answer = "TXT answer " + std::to_string(root.response_size) + "/" +
+                               std::to_string(options.max_answer_bytes) + " bytes";
     out << "  record   " << root.record_text << "\n";
-    std::string lookups = std::to_string(root.lookups) + "/" + std::to_string(options.lookup_limit) +
-                          " DNS lookups, " + std::to_string(root.void_lookups) + "/" +
-                          std::to_string(options.void_limit) + " void lookups";
     out << "  lookups  " << (over ? style.red(lookups) : lookups) << "\n";
-    out << "  size     " << root.record_text.size() << " bytes in " << string_count(root)
-        << " string(s); TXT answer " << root.response_size << "/" << options.max_answer_bytes << " bytes\n";
-    if (root.record) {
+    out << "  size     " << root.record_text.size() << " bytes in " << strings
+        << (strings == 1 ? " string; " : " strings; ")
+        << (root.response_size > options.max_answer_bytes ? style.red(answer) : answer) << "\n";
+    if (!root.terms.empty()) {
       out << "  tree\n";
-      TreePrinter(out, style).terms(root, "    ");
+      print_tree(out, style, root, "    ", std::min(tree_width(root, 4) + 2, k_max_count_column));
     }
   }
   for (const auto& problem : expansion.problems) {
     const std::string tag =
         problem.severity == spf::Severity::error ? style.red("error") : style.yellow("warning");
-    out << "  " << tag << ": " << problem.message << "\n";
+    out << "  " << tag << ": " << indented(problem.message, "    ") << "\n";
   }
 }
 
-int run_check(const GlobalOptions& globals, const std::vector<std::string>& domains) {
+int run_check(const GlobalOptions& globals, const std::vector<std::string>& arguments) {
+  std::vector<std::string> domains;
+  for (const std::string& argument : arguments) domains.push_back(checked_domain(argument));
   RunResolver resolver(globals);
   const spf::ExpandOptions options;
   const Style style(globals);
   nlohmann::json report = {{"domains", nlohmann::json::array()}};
   bool all_healthy = true;
   for (std::size_t i = 0; i < domains.size(); ++i) {
-    const spf::Expansion expansion = spf::expand(resolver.get(), domains[i], options);
+    const spf::ExpansionTree expansion = spf::expand(resolver.get(), domains[i], options);
     all_healthy = all_healthy && expansion.healthy();
     if (globals.json) {
-      nlohmann::json problems = nlohmann::json::array();
-      for (const auto& p : expansion.problems)
-        problems.push_back({{"severity", p.severity == spf::Severity::error ? "error" : "warning"},
-                            {"domain", p.domain},
-                            {"message", p.message}});
-      report["domains"].push_back({{"domain", expansion.root.domain},
-                                   {"healthy", expansion.healthy()},
-                                   {"record", expansion.root.record_text},
-                                   {"lookups", expansion.root.lookups},
-                                   {"void_lookups", expansion.root.void_lookups},
-                                   {"answer_bytes", expansion.root.response_size},
-                                   {"problems", problems},
-                                   {"tree", node_json(expansion.root)}});
+      report["domains"].push_back(domain_json(expansion, options));
     } else {
       if (i) std::cout << "\n";
-      print_text(std::cout, style, expansion, options);
+      print_text(std::cout, style, globals, expansion, options);
     }
   }
+  if (!globals.json && globals.verbose > 0) std::cout << "\n" << resolver.queries_sent() << " DNS queries\n";
   if (globals.json) {
+    report["healthy"] = all_healthy;
     report["dns_queries"] = resolver.queries_sent();
     std::cout << report.dump(2) << "\n";
   }
@@ -153,17 +208,21 @@ int run_check(const GlobalOptions& globals, const std::vector<std::string>& doma
 
 void setup_check(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
   auto domains = std::make_shared<std::vector<std::string>>();
-  command.add_option("domains", *domains, "domains whose published SPF to audit")->required();
+  command.add_option("DOMAIN", *domains, "domains whose published SPF records to audit")
+      ->type_name("")
+      ->required();
   command.footer(
       "For each domain: its SPF record, the include tree with the DNS lookups each branch costs,\n"
       "lookups and void lookups against RFC 7208's limits (10 and 2), record and DNS answer sizes, and\n"
-      "every problem: permerrors, over 10 lookups, several SPF records, ptr, +all or ?all, includes\n"
-      "without an SPF record, strings over 255 bytes, answers over 512 bytes.\n"
-      "Exit 0 when every domain is healthy, 1 when any has a problem.\n\n"
+      "every problem: what makes receivers return permerror, over 10 lookups or 2 void lookups,\n"
+      "several SPF records, ptr, +all or ?all, includes that do not exist or have no SPF record,\n"
+      "strings over 255 bytes, answers over 512 bytes.\n"
+      "Exit 0 when every domain is healthy, 1 when any has a problem (or on a usage error).\n\n"
       "Examples:\n"
       "  spfctl check example.com example.org\n"
       "  spfctl check github.com --json\n"
-      "  spfctl --zone examples/dns/senders.zone --zone examples/zones/example-agency.net.zone check example-agency.net");
+      "  spfctl --zone examples/dns/senders.zone --zone examples/zones/example-agency.net.zone check "
+      "example-agency.net");
   command.callback([&globals, &outcome, domains] { outcome.exit_code = run_check(globals, *domains); });
 }
 

@@ -13,7 +13,8 @@ namespace spfctl::cli {
 
 // The resolver of one run: the zone resolver when --zone is given (offline), else the live c-ares
 // resolver (--resolver servers or /etc/resolv.conf), always behind the cache so each (name, type)
-// is asked once. Throws spfctl::Error for unreadable zone files or bad server addresses.
+// is asked once. Throws spfctl::Error for missing, unreadable or malformed zone files (file:line)
+// and for bad --resolver addresses, which are checked even when --zone makes them unused.
 class RunResolver {
  public:
   explicit RunResolver(const GlobalOptions& globals);
@@ -27,11 +28,23 @@ class RunResolver {
   bool m_offline = false;
 };
 
-// Terminal styling. Colour only when stdout is a terminal, NO_COLOR is unset and --no-color and
-// --json are not given.
+// `text`, a domain name given on the command line, lowercased and without a trailing dot. Throws
+// spfctl::Error naming the value and what is wrong with it: empty, an empty label, a label over 63
+// or a name over 253 characters, characters other than letters, digits, '-', '_' and '.', a single
+// label, or an IP address.
+std::string checked_domain(std::string_view text);
+
+// Terminal styling. Colour only when stdout is a terminal, NO_COLOR is unset (or empty) and
+// --no-color and --json are not given.
 class Style {
  public:
   explicit Style(const GlobalOptions& globals);
+  // Colour exactly when `color` is true (for tests and for output that is not stdout).
+  explicit Style(bool color) : m_color(color) {}
+  // The decision the first constructor makes, from its inputs: `no_color_env` is NO_COLOR's value
+  // (nullptr when unset).
+  static bool use_color(const GlobalOptions& globals, const char* no_color_env, bool stdout_is_terminal);
+  bool color() const { return m_color; }
   std::string bold(std::string_view text) const { return wrap("1", text); }
   std::string red(std::string_view text) const { return wrap("31", text); }
   std::string green(std::string_view text) const { return wrap("32", text); }

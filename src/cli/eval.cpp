@@ -21,15 +21,21 @@ struct EvalArgs {
 
 int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
   const auto ip = net::IpAddress::parse(args.ip);
-  if (!ip) throw Error("--ip '" + args.ip + "' is not an IPv4 or IPv6 address (e.g. 192.0.2.10 or 2001:db8::1)");
+  if (!ip)
+    throw Error("--ip '" + args.ip + "' is not an IPv4 or IPv6 address (e.g. 192.0.2.10 or 2001:db8::1)");
   if (args.domain.empty() && args.sender.empty() && args.helo.empty())
     throw Error("nothing to check: give a DOMAIN, --sender ADDRESS or --helo NAME");
+  // DOMAIN names the policy to read, so it must be a name; --sender and --helo are what an SMTP
+  // client sent, which check_host() judges as a receiver would (a bad HELO name gives "none").
+  const std::string domain = args.domain.empty() ? std::string() : checked_domain(args.domain);
 
   RunResolver resolver(globals);
-  spf::CheckHostInput input{*ip, args.sender, args.helo, args.domain};
-  if (input.domain.empty() && input.sender.empty()) input.domain = args.helo;
-  if (input.sender.empty() && !args.domain.empty() && args.helo.empty()) input.helo = args.domain;
-  const spf::CheckHostResult result = spf::check_host(resolver.get(), input);
+  spf::CheckHostInput input{*ip, args.sender, args.helo, domain};
+  // With DOMAIN alone, check it as the HELO identity (postmaster@DOMAIN), so %{s}, %{l} and %{h}
+  // expand to something sensible.
+  if (input.sender.empty() && input.helo.empty()) input.helo = domain;
+  const spf::CheckHostOptions options;
+  const spf::CheckHostResult result = spf::check_host(resolver.get(), input, options);
 
   if (globals.json) {
     nlohmann::json out = {{"result", spf::to_string(result.result)},
@@ -47,11 +53,17 @@ int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
   const Style style(globals);
   std::string word(spf::to_string(result.result));
   switch (result.result) {
-    case spf::Result::pass: word = style.green(word); break;
+    case spf::Result::pass:
+      word = style.green(word);
+      break;
     case spf::Result::fail:
     case spf::Result::permerror:
-    case spf::Result::temperror: word = style.red(word); break;
-    default: word = style.yellow(word); break;
+    case spf::Result::temperror:
+      word = style.red(word);
+      break;
+    default:
+      word = style.yellow(word);
+      break;
   }
   std::cout << word << "\n";
   if (!result.explanation.empty()) std::cout << result.explanation << "\n";
@@ -59,8 +71,9 @@ int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
   if (!result.problem.empty()) std::cout << style.dim("problem: ") << result.problem << "\n";
   std::cout << style.dim("domain: ") << result.domain << "\n";
   if (!result.mechanism.empty()) std::cout << style.dim("matched: ") << result.mechanism << "\n";
-  std::cout << style.dim("lookups: ") << result.lookups << "/10, void lookups: " << result.void_lookups
-            << "/2\n";
+  std::cout << style.dim("lookups: ") << result.lookups << "/" << options.lookup_limit
+            << ", void lookups: " << result.void_lookups << "/" << options.void_limit << "\n";
+  if (globals.verbose > 0) std::cout << style.dim("dns queries: ") << resolver.queries_sent() << "\n";
   return 0;
 }
 
@@ -68,14 +81,21 @@ int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
 
 void setup_eval(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
   auto args = std::make_shared<EvalArgs>();
-  command.add_option("--ip", args->ip, "the SMTP client's address (IPv4 or IPv6)")->required();
-  command.add_option("--sender", args->sender, "MAIL FROM address; empty: the HELO identity is checked");
-  command.add_option("--helo", args->helo, "HELO/EHLO name of the client");
-  command.add_option("domain", args->domain,
-                     "domain whose policy to check (default: the sender's domain, else the HELO name)");
+  command.add_option("--ip", args->ip, "the SMTP client's address (IPv4 or IPv6)")
+      ->type_name("IP")
+      ->required();
+  command.add_option("--sender", args->sender, "MAIL FROM address; without it, the HELO identity is checked")
+      ->type_name("ADDRESS");
+  command.add_option("--helo", args->helo, "HELO/EHLO name the client gave")->type_name("NAME");
+  command
+      .add_option("DOMAIN", args->domain,
+                  "domain whose policy to check (default: the sender's domain, else the HELO name)")
+      ->type_name("");
   command.footer(
       "Prints the result word (pass, fail, softfail, neutral, none, temperror, permerror) on the first\n"
-      "line, then the explanation for a fail. Exit 0 whatever the result; 1 on a usage error.\n\n"
+      "line, then the explanation of a fail, then (unless -q) the problem behind a none, temperror or\n"
+      "permerror, the domain checked, the deciding term, and the lookups counted.\n"
+      "Exit 0 whatever the result; 1 on a usage or set-up error (bad option, address, name, zone file).\n\n"
       "Examples:\n"
       "  spfctl eval --ip 209.85.128.5 gmail.com\n"
       "  spfctl eval --ip 192.0.2.10 --sender alice@example.com --helo mail.example.com\n"

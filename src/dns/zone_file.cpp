@@ -319,7 +319,8 @@ class EntryParser {
     return take();
   }
 
-  // An absolute name with trailing dot, from `token` read relative to the origin.
+  // An absolute name with trailing dot, from `token` read relative to the origin, with its \DDD and
+  // \X escapes decoded (as a server loading the file decodes them: `foo\058bar` is "foo:bar").
   std::string absolute_name(const Token& token, const std::string& what) const {
     if (token.quoted) fail_at(token.line, what + " " + quote(token.raw) + " cannot be a quoted string");
     const std::string& text = token.raw;
@@ -329,12 +330,12 @@ class EntryParser {
         fail_at(token.line, "'@' used before any $ORIGIN (add a $ORIGIN line above it)");
       name = m_state.origin;
     } else if (text.ends_with(".")) {
-      name = text;
+      name = decoded_name(token);
     } else {
       if (m_state.origin.empty())
         fail_at(token.line, "relative name " + quote(text) +
                                 " with no $ORIGIN (add a $ORIGIN line above it, or end the name with '.')");
-      name = text + "." + (m_state.origin == "." ? "" : m_state.origin);
+      name = decoded_name(token) + "." + (m_state.origin == "." ? "" : m_state.origin);
     }
     if (name == ".") return name;
     std::size_t start = 0;
@@ -351,6 +352,30 @@ class EntryParser {
     if (name.size() > 254)
       fail_at(token.line, "name " + quote(text) + " is longer than 253 characters (shorten it)");
     return name;
+  }
+
+  // The token's name text with escapes decoded. The lexer has checked every escape already.
+  std::string decoded_name(const Token& token) const {
+    const std::string& raw = token.raw;
+    std::string out;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] != '\\' || i + 1 >= raw.size()) {
+        out += raw[i];
+        continue;
+      }
+      char byte = raw[i + 1];
+      if (std::isdigit(static_cast<unsigned char>(byte))) {
+        byte = static_cast<char>(std::stoi(raw.substr(i + 1, 3)));
+        i += 3;
+      } else {
+        ++i;
+      }
+      if (byte == '.')
+        fail_at(token.line, "name " + quote(raw) +
+                                " has a '.' inside a label, which spfctl does not support (rename it)");
+      out += byte;
+    }
+    return out;
   }
 
   std::uint32_t duration(const Token& token, const std::string& what) const {

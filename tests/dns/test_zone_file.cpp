@@ -183,6 +183,27 @@ TEST_CASE("zone parser skips other types, keeping their owners and spans", "[dns
   CHECK(zone.skipped[3].source == SourceSpan{"zones/a.zone", 5, 6});
 }
 
+TEST_CASE("zone parser decodes escapes in names, as a server loading the file does", "[dns][zone]") {
+  const auto zone = parse(
+      "$ORIGIN ex\\097mple.com.\n"
+      "foo\\058bar\\047baz A 192.0.2.1\n"
+      "pct\\037\\032sp.example.com. A 192.0.2.2\n"
+      "@ MX 10 m\\120.example.com.\n"
+      "l\\065"s +
+      std::string(61, 'x') + " TXT x\n");
+  REQUIRE(zone.records.size() == 4);
+  CHECK(zone.records[0].owner == "foo:bar/baz.example.com");
+  CHECK(zone.records[1].owner == "pct% sp.example.com");
+  CHECK(zone.records[2].owner == "example.com");
+  CHECK(std::get<MxRecord>(zone.records[2].rdata).exchange == "mx.example.com");
+  CHECK(zone.records[3].owner == "la" + std::string(61, 'x') + ".example.com");
+  CHECK_THAT(
+      error_of("a\\.b.example.com. TXT x\n"),
+      Catch::Matchers::StartsWith("zones/a.zone:1: name 'a\\.b.example.com.' has a '.' inside a label"));
+  CHECK_THAT(error_of("$ORIGIN example.com.\nl\\065" + std::string(62, 'x') + " TXT x\n"),
+             Catch::Matchers::StartsWith("zones/a.zone:2: label of 64 bytes"));
+}
+
 TEST_CASE("zone parser errors name the file, the line, the problem and the fix", "[dns][zone]") {
   using Catch::Matchers::Equals;
   using Catch::Matchers::StartsWith;
