@@ -250,11 +250,11 @@ TEST_CASE("rfc2136 settings: the secret's variable, never its value", "[provider
   CHECK(
       parse_error(unset) ==
       "spfctl.toml:9:9: the environment variable TSIG_SECRET named by key_secret_env in [providers.primary] "
-      "is not set: export it with the TSIG key's base64 secret");
+      "is not set or empty: export it with the TSIG key's base64 secret");
   Table empty = keyed();
   empty.environment["TSIG_SECRET"] = "";
   CHECK_THAT(parse_error(empty), Catch::Contains("TSIG_SECRET named by key_secret_env in [providers.primary] "
-                                                 "is empty"));
+                                                 "is not set or empty"));
   Table not_base64 = keyed();
   not_base64.environment["TSIG_SECRET"] = "hunter2 is my password";
   const std::string message = parse_error(not_base64);
