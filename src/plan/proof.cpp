@@ -5,6 +5,7 @@
 #include "dns/overlay_resolver.hpp"
 #include "spf/expansion.hpp"
 #include "spf/parser.hpp"
+#include "spf/select.hpp"
 
 namespace spfctl::plan {
 
@@ -23,7 +24,13 @@ Proof prove(PolicyMapper& mapper, std::string_view domain, const PolicyMap& poli
     published[dns::normalize_name(record.name)].push_back(record.strings);
   dns::OverlayResolver overlay(mapper.snapshot(), published);
 
-  const std::string text = records.front().value();
+  // Read back as receivers will: the one SPF record among the TXT records at the domain.
+  const spf::SelectedRecord selected = spf::select_record(overlay.query(name, dns::RrType::TXT), name);
+  if (selected.outcome != spf::Selection::found) {
+    proof.error = "receivers would not find the planned record: " + selected.message;
+    return proof;
+  }
+  const std::string& text = selected.text;
   const spf::ParseResult parsed = spf::parse_record(text);
   if (!parsed) {
     proof.error = "the planned record for " + name +
