@@ -91,7 +91,9 @@ class Walker {
 
  private:
   std::shared_ptr<const RecordMap> target(const std::string& name);
-  void opaque(PolicyMap& map, const spf::Mechanism& mechanism, const std::string& domain);
+  // Appends the mechanism's guard to the undecided addresses of `where`.
+  void opaque(PolicyMap& map, const spf::Mechanism& mechanism, const std::string& domain,
+              const net::IpSet& where);
   // Where an a or mx mechanism matches; false with `error` set when a lookup failed.
   bool addresses(const spf::Mechanism& mechanism, const std::string& domain, TermMap& term,
                  std::string& error);
@@ -219,10 +221,11 @@ bool Walker::addresses(const spf::Mechanism& mechanism, const std::string& domai
   return true;
 }
 
-void Walker::opaque(PolicyMap& map, const spf::Mechanism& mechanism, const std::string& domain) {
+void Walker::opaque(PolicyMap& map, const spf::Mechanism& mechanism, const std::string& domain,
+                    const net::IpSet& where) {
   const Guard guard{m_mapper.intern_term(domain + ' ' + unqualified(mechanism)), mechanism.qualifier};
   std::map<std::uint32_t, std::uint32_t> appended;  // old guard list → with this guard
-  map.update(net::IpSet::everything(), [&](const Outcome& old) {
+  map.update(where, [&](const Outcome& old) {
     if (old.decided()) return old;
     auto found = appended.find(old.guards);
     if (found == appended.end()) {
@@ -265,12 +268,13 @@ RecordMap Walker::evaluate(const spf::Record& record, const std::string& domain)
     failed.txt_names = std::move(m_txt_names);
     return failed;
   };
-  auto make_opaque = [&](TermMap& term, const spf::Mechanism& m, std::string shown, std::string reason) {
+  auto make_opaque = [&](TermMap& term, const spf::Mechanism& m, std::string shown, std::string reason,
+                         const net::IpSet& where = net::IpSet::everything()) {
     flush();
     term.kind = TermClass::opaque;
     term.reason = std::move(reason);
     if (out.opaque_term.empty() && !has_all) out.opaque_term = std::move(shown);
-    opaque(map, m, domain);
+    opaque(map, m, domain, where);
   };
   auto follow = [&](TermMap& term, const std::string& text, const std::string& name) -> std::string {
     term.target = target(name);
@@ -326,9 +330,21 @@ RecordMap Walker::evaluate(const spf::Record& record, const std::string& domain)
         if (std::string error = follow(term, text, dns::normalize_name(*m->domain)); !error.empty())
           return fail(error);
         if (term.target->guarded) {
-          make_opaque(
-              term, *m, text + " (" + term.target->opaque_term + ")",
-              "its result depends on more than the client address (" + term.target->opaque_term + ")");
+          // Exact per address: where the target surely passes the include matches, where it
+          // cannot pass it does not, and only where a guard could make it pass is it a guard here.
+          const net::IpSet maybe = term.target->map.ranges_where([&](const Outcome& o) {
+            if (o.guards == 0 && o.redirect == 0) return false;
+            if (o.redirect != 0 || o.result == spf::Result::pass) return true;
+            const std::vector<Guard> list = m_mapper.guards(o.guards);
+            return std::any_of(list.begin(), list.end(),
+                               [](const Guard& g) { return g.qualifier == spf::Qualifier::pass; });
+          });
+          make_opaque(term, *m, text + " (" + term.target->opaque_term + ")",
+                      "its result depends on more than the client address (" + term.target->opaque_term + ")",
+                      maybe);
+          term.addresses = term.target->pass;
+          add_run(term.addresses, m->qualifier);
+          flush();
         } else {
           term.kind = TermClass::flattenable;
           term.addresses = term.target->pass;
@@ -427,12 +443,9 @@ void Walker::finish(RecordMap& out) {
     now.guards = found->second;
     return now;
   });
-  bool guarded = false;
-  for (const net::Family family : {net::Family::v4, net::Family::v6})
-    for (const auto& segment : out.map.segments(family))
-      guarded = guarded || segment.value.guards != 0 || segment.value.redirect != 0;
-  out.guarded = guarded;
-  if (!guarded) out.opaque_term.clear();
+  out.guarded =
+      !out.map.ranges_where([](const Outcome& o) { return o.guards != 0 || o.redirect != 0; }).empty();
+  if (!out.guarded) out.opaque_term.clear();
   out.pass = out.map.ranges_with(Outcome{0, spf::Result::pass, 0});
 }
 

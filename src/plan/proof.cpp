@@ -1,5 +1,6 @@
 #include "plan/proof.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "dns/overlay_resolver.hpp"
@@ -50,7 +51,19 @@ Proof prove(PolicyMapper& mapper, std::string_view domain, const PolicyMap& poli
     return proof;
   }
 
-  const spf::Expansion expansion = spf::expand(overlay, name);
+  // Kept includes are snapshot records the mapper has already walked, with the counts the
+  // expansion tree would find; only the planned records themselves need expanding again.
+  spf::ExpandOptions options;
+  const std::vector<std::string> shadowed = overlay.names();
+  options.known_subtree = [&](const std::string& target) -> std::optional<spf::SubtreeCounts> {
+    if (overlay.overlays(target)) return std::nullopt;
+    const auto known = mapper.published(target);
+    if (!known->ok()) return std::nullopt;
+    for (const std::string& read : known->txt_names)
+      if (std::binary_search(shadowed.begin(), shadowed.end(), read)) return std::nullopt;
+    return spf::SubtreeCounts{known->lookups, known->void_lookups};
+  };
+  const spf::Expansion expansion = spf::expand(overlay, name, options);
   if (expansion.incomplete) {
     proof.error = "the lookups of the planned records cannot be counted: a DNS question failed";
     return proof;

@@ -72,15 +72,22 @@ SplitResult split_records(std::string_view domain, const RecordTerms& record, co
     return terms;
   };
   // With all of the run kept the record is larger than unsplit, which did not fit: keep fewer.
+  // Keeping fewer never makes it larger, so the most that fit is found by bisection.
   const std::size_t run = record.run_end - record.run_begin;
+  auto fits = [&](std::size_t count) {
+    return answer_bytes(apex, to_strings(apex_terms(count)), other_txt) <= settings.max_answer_bytes;
+  };
   std::optional<std::size_t> kept;
-  std::vector<std::string> apex_strings;
-  for (std::size_t count = run; count-- > 0;) {
-    apex_strings = to_strings(apex_terms(count));
-    if (answer_bytes(apex, apex_strings, other_txt) <= settings.max_answer_bytes) {
-      kept = count;
-      break;
+  if (run > 0 && fits(0)) {
+    std::size_t low = 0, high = run - 1;  // fits(low) holds; find the largest such count
+    while (low < high) {
+      const std::size_t middle = low + (high - low + 1) / 2;
+      if (fits(middle))
+        low = middle;
+      else
+        high = middle - 1;
     }
+    kept = low;
   }
   if (!kept) {
     const std::size_t smallest = answer_bytes(apex, to_strings(apex_terms(0)), other_txt);
@@ -91,7 +98,7 @@ SplitResult split_records(std::string_view domain, const RecordTerms& record, co
                    "; raise max_answer_bytes or remove terms that cannot be flattened";
     return result;
   }
-  result.records.push_back({apex, std::move(apex_strings)});
+  result.records.push_back({apex, to_strings(apex_terms(*kept))});
 
   std::vector<std::string> rest(run_begin + static_cast<std::ptrdiff_t>(*kept), run_end);
   std::size_t next = 0;
@@ -107,10 +114,19 @@ SplitResult split_records(std::string_view domain, const RecordTerms& record, co
     std::vector<std::string> chosen = chain(rest.size() - next, true);
     std::size_t count = rest.size() - next;
     if (answer_bytes(name, chosen, {}) > settings.max_answer_bytes) {
-      count = 0;
-      while (count + 1 < rest.size() - next &&
-             answer_bytes(name, chain(count + 1, false), {}) <= settings.max_answer_bytes)
-        ++count;
+      // The most terms that fit with the include of the next record, by bisection.
+      auto chain_fits = [&](std::size_t n) {
+        return answer_bytes(name, chain(n, false), {}) <= settings.max_answer_bytes;
+      };
+      std::size_t low = 0, high = rest.size() - next - 1;
+      while (low < high) {
+        const std::size_t middle = low + (high - low + 1) / 2;
+        if (chain_fits(middle))
+          low = middle;
+        else
+          high = middle - 1;
+      }
+      count = low;
       if (count == 0) {
         result.error = "the term '" + rest[next] + "' does not fit a chained record of " +
                        std::to_string(settings.max_answer_bytes) + " bytes";

@@ -13,7 +13,8 @@ constexpr std::size_t k_max_mx_names = 10;
 
 class Expander {
  public:
-  Expander(dns::Resolver& resolver, const ExpandOptions& options) : m_resolver(resolver), m_options(options) {}
+  Expander(dns::Resolver& resolver, const ExpandOptions& options)
+      : m_resolver(resolver), m_options(options) {}
 
   ExpansionNode node(const std::string& domain, const std::string& via, std::vector<std::string>& ancestors);
   std::vector<Problem> problems;
@@ -61,13 +62,15 @@ ExpansionNode Expander::node(const std::string& domain, const std::string& via,
       if (!via.empty() && n.txt.is_void()) ++n.void_lookups;
       problem(Severity::error, n.domain,
               via.empty() ? "no SPF record at " + n.domain
-                          : where + " points to " + n.domain + ", which has no SPF record: receivers return permerror");
+                          : where + " points to " + n.domain +
+                                ", which has no SPF record: receivers return permerror");
       return n;
     case Selection::multiple:
       problem(Severity::error, n.domain,
               "several SPF records at " + n.domain + ": receivers return permerror; keep exactly one");
       return n;
-    case Selection::found: break;
+    case Selection::found:
+      break;
   }
   for (const auto& strings : n.txt.txt)
     for (const std::string& s : strings)
@@ -123,6 +126,18 @@ void Expander::follow(ExpansionNode& n, const std::string& term, const std::stri
             "'" + term + "' at " + n.domain + " loops back to " + name + ": receivers return permerror");
     return;
   }
+  if (m_options.known_subtree) {
+    if (const std::optional<SubtreeCounts> counts = m_options.known_subtree(name)) {
+      ExpansionNode leaf;
+      leaf.domain = name;
+      leaf.via = term;
+      leaf.selection = Selection::found;
+      leaf.lookups = counts->lookups;
+      leaf.void_lookups = counts->void_lookups;
+      n.children.push_back(std::move(leaf));
+      return;
+    }
+  }
   n.children.push_back(node(name, term, ancestors));
 }
 
@@ -141,14 +156,17 @@ void Expander::walk_terms(ExpansionNode& n, std::vector<std::string>& ancestors)
     }
     const std::string target = m->domain ? *m->domain : n.domain;
     switch (m->kind) {
-      case MechanismKind::include: follow(n, text, target, ancestors); break;
+      case MechanismKind::include:
+        follow(n, text, target, ancestors);
+        break;
       case MechanismKind::a: {
         const bool v4_void = ask_void(n, text, target, dns::RrType::A);
         const bool v6_void = ask_void(n, text, target, dns::RrType::AAAA);
         if (v4_void && v6_void) {
           ++n.void_lookups;
-          problem(Severity::warning, n.domain, "'" + text + "': " + dns::normalize_name(target) +
-                                                   " has no A or AAAA record; it authorises nothing");
+          problem(Severity::warning, n.domain,
+                  "'" + text + "': " + dns::normalize_name(target) +
+                      " has no A or AAAA record; it authorises nothing");
         }
         break;
       }
@@ -156,8 +174,9 @@ void Expander::walk_terms(ExpansionNode& n, std::vector<std::string>& ancestors)
         dns::Answer mx;
         if (ask_void(n, text, target, dns::RrType::MX, &mx)) {
           ++n.void_lookups;
-          problem(Severity::warning, n.domain,
-                  "'" + text + "': " + dns::normalize_name(target) + " has no MX record; it authorises nothing");
+          problem(
+              Severity::warning, n.domain,
+              "'" + text + "': " + dns::normalize_name(target) + " has no MX record; it authorises nothing");
         } else if (mx.mx.size() > k_max_mx_names) {
           problem(Severity::error, n.domain,
                   "'" + text + "': " + dns::normalize_name(target) + " has " + std::to_string(mx.mx.size()) +
@@ -170,20 +189,24 @@ void Expander::walk_terms(ExpansionNode& n, std::vector<std::string>& ancestors)
         break;
       case MechanismKind::ptr:
         problem(Severity::warning, n.domain,
-                "'" + text + "' uses ptr, which RFC 7208 5.5 says not to use: slow, unreliable, and some "
-                "receivers ignore it; list the senders' addresses or includes instead");
+                "'" + text +
+                    "' uses ptr, which RFC 7208 5.5 says not to use: slow, unreliable, and some "
+                    "receivers ignore it; list the senders' addresses or includes instead");
         break;
       case MechanismKind::all:
         has_all = true;
         if (m->qualifier == Qualifier::pass)
-          problem(Severity::error, n.domain, "'" + text + "' at " + n.domain +
-                                                 " authorises every address on the internet; use -all or ~all");
+          problem(Severity::error, n.domain,
+                  "'" + text + "' at " + n.domain +
+                      " authorises every address on the internet; use -all or ~all");
         else if (m->qualifier == Qualifier::neutral)
           problem(Severity::warning, n.domain,
-                  "'" + text + "' at " + n.domain + " gives unlisted senders neutral, which protects nothing; use -all or ~all");
+                  "'" + text + "' at " + n.domain +
+                      " gives unlisted senders neutral, which protects nothing; use -all or ~all");
         break;
       case MechanismKind::ip4:
-      case MechanismKind::ip6: break;
+      case MechanismKind::ip6:
+        break;
     }
   }
   if (const Modifier* redirect = record.redirect()) {
@@ -200,7 +223,8 @@ void Expander::walk_terms(ExpansionNode& n, std::vector<std::string>& ancestors)
     }
   } else if (!has_all && n.via.empty()) {
     problem(Severity::warning, n.domain,
-            "the record at " + n.domain + " has no 'all' term: unlisted senders get neutral; end it with -all or ~all");
+            "the record at " + n.domain +
+                " has no 'all' term: unlisted senders get neutral; end it with -all or ~all");
   }
 }
 
@@ -215,11 +239,12 @@ Expansion expand(dns::Resolver& resolver, std::string_view domain, const ExpandO
   result.incomplete = expander.incomplete;
   const ExpansionNode& root = result.root;
   if (root.lookups > options.lookup_limit)
-    result.problems.insert(result.problems.begin(),
-                           {Severity::error, root.domain,
-                            std::to_string(root.lookups) + " DNS lookups, over RFC 7208's limit of " +
-                                std::to_string(options.lookup_limit) +
-                                ": receivers return permerror; flatten includes (spfctl flatten " + root.domain + ")"});
+    result.problems.insert(
+        result.problems.begin(),
+        {Severity::error, root.domain,
+         std::to_string(root.lookups) + " DNS lookups, over RFC 7208's limit of " +
+             std::to_string(options.lookup_limit) +
+             ": receivers return permerror; flatten includes (spfctl flatten " + root.domain + ")"});
   if (root.void_lookups > options.void_limit)
     result.problems.insert(result.problems.begin(),
                            {Severity::error, root.domain,

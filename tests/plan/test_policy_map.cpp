@@ -150,6 +150,27 @@ TEST_CASE(
   CHECK(user.lookups == 2);
 }
 
+TEST_CASE("an include of a guarded record is a guard only where the target could pass", "[plan][policymap]") {
+  Snapshot s;
+  s.spf("never.example", "v=spf1 ip4:192.0.2.0/24 -exists:%{i}.deny.example ~all");
+  s.spf("maybe.example", "v=spf1 ip4:192.0.2.0/24 exists:%{i}.allow.example -all");
+  PolicyMapper mapper(s.dns);
+  REQUIRE(mapper.published("never.example")->guarded);
+
+  // never.example passes only 192.0.2.0/24, whatever exists: finds: the include is exact.
+  const RecordMap never = mapper.evaluate(record("v=spf1 include:never.example -all"), "example.com");
+  REQUIRE(never.ok());
+  CHECK(never.terms[0].kind == TermClass::opaque);  // still kept as written
+  CHECK_FALSE(never.guarded);
+  CHECK(never.pass == cidrs({"192.0.2.0/24"}));
+
+  const RecordMap maybe = mapper.evaluate(record("v=spf1 ~include:maybe.example -all"), "example.com");
+  REQUIRE(maybe.ok());
+  CHECK(maybe.map.at(ip("192.0.2.9")) == plain(spf::Result::softfail));
+  const Outcome elsewhere = maybe.map.at(ip("2001:db8::1"));
+  CHECK(mapper.describe(elsewhere) == "softfail if include:maybe.example matches, otherwise fail");
+}
+
 TEST_CASE("lookups and void lookups are counted as the expansion tree counts them", "[plan][policymap]") {
   Snapshot s;
   s.spf("a.example",

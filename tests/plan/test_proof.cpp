@@ -3,6 +3,7 @@
 #include "dns/overlay_resolver.hpp"
 #include "plan/proof.hpp"
 #include "plan_support.hpp"
+#include "spf/expansion.hpp"
 
 using namespace spfctl;
 using namespace spfctl::plan;
@@ -144,4 +145,26 @@ TEST_CASE("the proof refuses records it cannot read", "[plan][proof]") {
   CHECK_THAT(
       prove(mapper, "example.com", policy.map, {at("example.com", {"v=spf1 -all"})}, {{"v=spf1 +all"}}).error,
       Contains("2 SPF records at example.com"));
+}
+
+TEST_CASE("the proof counts lookups as the full expansion tree counts them", "[plan][proof]") {
+  Fixture f;
+  f.s.spf("nested.example", "v=spf1 include:mail.example include:sf.example a:gone.example ~all");
+  PolicyMapper mapper(f.s.dns);
+  const std::vector<DesiredRecord> acyclic = {
+      at("example.com", {"v=spf1 include:nested.example mx:gone.example include:_spf1.example.com -all"}),
+      at("_spf1.example.com", {"v=spf1 ip4:192.0.2.0/24 include:mail.example -all"})};
+  const RecordMap intended = mapper.evaluate(
+      record("v=spf1 include:nested.example mx:gone.example ip4:192.0.2.0/24 -all"), "example.com");
+  REQUIRE(intended.ok());
+  const Proof proof = prove(mapper, "example.com", intended.map, acyclic, {});
+  INFO(proof.error);
+  REQUIRE(proof.equivalent);
+  dns::OverlayResolver overlay(
+      f.s.dns, {{"example.com", {acyclic[0].strings}}, {"_spf1.example.com", {acyclic[1].strings}}});
+  const spf::Expansion full = spf::expand(overlay, "example.com");
+  CHECK(proof.lookups == full.root.lookups);
+  CHECK(proof.void_lookups == full.root.void_lookups);
+  CHECK(proof.lookups == 8);
+  CHECK(proof.void_lookups == 2);
 }
