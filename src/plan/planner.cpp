@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "plan/proof.hpp"
+#include "spf/select.hpp"
 
 namespace spfctl::plan {
 
@@ -58,7 +59,14 @@ DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf:
   plan.lookups_unflattened = policy.lookups;
   warn_about_terms(plan, intended, policy);
 
-  Flattening flattening = flatten(plan.domain, intended, policy, settings, apex.other_txt);
+  // The SPF record published there now is the one being replaced: only the others stay beside it.
+  std::vector<std::vector<std::string>> other_txt;
+  for (const auto& strings : apex.other_txt) {
+    std::string joined;
+    for (const std::string& s : strings) joined += s;
+    if (!spf::is_spf_record(joined)) other_txt.push_back(strings);
+  }
+  Flattening flattening = flatten(plan.domain, intended, policy, settings, other_txt);
   if (!flattening.error.empty()) {
     plan.error = flattening.error;
     return done();
@@ -66,7 +74,7 @@ DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf:
   for (std::size_t i : flattening.flattened) plan.flattened.push_back(spf::to_string(intended.terms[i]));
   plan.notes = std::move(flattening.notes);
 
-  const Proof proof = prove(mapper, plan.domain, policy.map, flattening.records, apex.other_txt);
+  const Proof proof = prove(mapper, plan.domain, policy.map, flattening.records, other_txt);
   if (!proof.equivalent) {
     plan.error = proof.error;
     return done();

@@ -18,6 +18,7 @@ namespace spfctl::plan {
 
 // What is published at the domain today besides its SPF record: the other TXT values at the apex
 // (site verifications...), each as its character-strings. They count toward the 512-byte answer.
+// A value starting "v=spf1" among them is ignored: it is the record the plan replaces.
 struct ApexContext {
   std::vector<std::vector<std::string>> other_txt;
 };

@@ -176,3 +176,14 @@ TEST_CASE("other TXT records at the apex can push the record into a chain", "[pl
   CHECK(dns::txt_response_size("big.example", apex_answer) <= 512);
   CHECK(crowded.equivalent);
 }
+
+TEST_CASE("the SPF record published at the apex today is replaced, not kept beside the plan",
+          "[plan][planner]") {
+  Snapshot s;
+  add_senders(s);
+  const config::DomainPolicy policy = domains()[3];  // news.example
+  const DomainPlan plan = plan_domain(s.dns, policy, {{{"v=spf1 ", "include:old.example -all"}, {"MS=ms1"}}});
+  REQUIRE(plan.ok());
+  CHECK(plan.equivalent);
+  CHECK(plan.records.size() == 1);
+}
