@@ -10,14 +10,25 @@
 #include "config/config.hpp"
 #include "dns/resolver.hpp"
 #include "plan/desired.hpp"
+#include "plan/flatten.hpp"
+#include "plan/policy_map.hpp"
+#include "spf/record.hpp"
 
 namespace spfctl::plan {
 
 // What is published at the domain today besides its SPF record: the other TXT values at the apex
 // (site verifications...), each as its character-strings. They count toward the 512-byte answer.
+// A value starting "v=spf1" among them is ignored: it is the record the plan replaces.
 struct ApexContext {
   std::vector<std::vector<std::string>> other_txt;
 };
+
+// Plans `intended` as the policy of `domain`: evaluates it over the mapper's snapshot, flattens as
+// `settings` allow, splits into records and proves them equivalent (DomainPlan::equivalent). Never
+// throws for DNS or policy problems: they become DomainPlan::error. This is plan_domain() for a
+// policy given as a record (spfctl flatten: a published one, with its own 'all', redirect= and exp=).
+DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf::Record& intended,
+                       const FlattenSettings& settings, const ApexContext& apex);
 
 // Plans one domain. Never throws for DNS or policy problems: they become DomainPlan::error.
 DomainPlan plan_domain(dns::Resolver& resolver, const config::DomainPolicy& policy, const ApexContext& apex);
@@ -26,7 +37,8 @@ DomainPlan plan_domain(dns::Resolver& resolver, const config::DomainPolicy& poli
 // should be a dns::CachingResolver so each (name, type) is asked once. `apex_of` gives a domain's
 // ApexContext (called from worker threads). `progress`, if set, is called after each domain with
 // (done, total) from worker threads. Results are in the order of `policies`.
-std::vector<DomainPlan> plan_domains(dns::Resolver& resolver, const std::vector<config::DomainPolicy>& policies,
+std::vector<DomainPlan> plan_domains(dns::Resolver& resolver,
+                                     const std::vector<config::DomainPolicy>& policies,
                                      const std::function<ApexContext(const config::DomainPolicy&)>& apex_of,
                                      int threads,
                                      const std::function<void(std::size_t, std::size_t)>& progress = {});

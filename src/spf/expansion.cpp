@@ -173,7 +173,19 @@ void Expander::follow(ExpansionNode& n, TermLookups& term, const std::string& ta
                 ": receivers recurse until they pass the lookup limit and return permerror");
     return;
   }
-  n.children.push_back(node(name, term.text, n.domain, decides, ancestors));
+  std::optional<SubtreeCounts> known;
+  if (m_options.known_subtree) known = m_options.known_subtree(name);
+  if (known) {
+    ExpansionNode leaf;
+    leaf.domain = name;
+    leaf.via = term.text;
+    leaf.selection = Selection::found;
+    leaf.lookups = known->lookups;
+    leaf.void_lookups = known->void_lookups;
+    n.children.push_back(std::move(leaf));
+  } else {
+    n.children.push_back(node(name, term.text, n.domain, decides, ancestors));
+  }
   const ExpansionNode& child = n.children.back();
   term.child = n.children.size() - 1;
   term.lookups += child.lookups;

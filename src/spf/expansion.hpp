@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,10 +59,21 @@ struct ExpansionNode {
   std::size_t string_count() const;
 };
 
+// The counts of a whole subtree, as ExpansionNode::lookups and void_lookups give them.
+struct SubtreeCounts {
+  int lookups = 0;
+  int void_lookups = 0;
+};
+
 struct ExpandOptions {
   int lookup_limit = 10;
   int void_limit = 2;
   std::size_t max_answer_bytes = 512;
+  // When set, asked before an include or redirect= target is fetched: counts it returns for the
+  // target's whole (healthy) subtree make the node a leaf with those counts, found but not read
+  // again. Lets a caller that expanded the same records over the same snapshot before (the
+  // planner, counting thousands of domains that include the same senders) skip the work.
+  std::function<std::optional<SubtreeCounts>(const std::string& name)> known_subtree;
 };
 
 struct ExpansionTree {

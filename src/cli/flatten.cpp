@@ -1,0 +1,132 @@
+// spfctl flatten: the lookup-safe record set that would replace a domain's published SPF record,
+// proved to mean the same for every address.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "error.hpp"
+#include "plan/planner.hpp"
+#include "spf/parser.hpp"
+#include "spf/select.hpp"
+
+namespace spfctl::cli {
+
+namespace {
+
+struct FlattenArgs {
+  std::string domain;
+  std::string mode = "auto";
+  int lookup_budget = config::k_max_lookups;
+};
+
+std::string quoted(const std::vector<std::string>& strings) {
+  std::string out;
+  for (const std::string& s : strings) out += (out.empty() ? "\"" : " \"") + spf::printable(s) + "\"";
+  return out;
+}
+
+int run_flatten(const GlobalOptions& globals, const FlattenArgs& args) {
+  const std::string domain = dns::normalize_name(args.domain);
+  RunResolver resolver(globals);
+  const dns::Answer answer = resolver.get().query(domain, dns::RrType::TXT);
+  const spf::SelectedRecord selected = spf::select_record(answer, domain);
+  switch (selected.outcome) {
+    case spf::Selection::failed:
+      throw Error(domain + ": " + selected.message);
+    case spf::Selection::none:
+      throw Error(domain + ": " + selected.message + ": there is no SPF record to flatten");
+    case spf::Selection::multiple:
+      throw Error(domain + ": " + selected.message +
+                  "; receivers return permerror: keep one before flattening");
+    case spf::Selection::found:
+      break;
+  }
+  const spf::ParseResult parsed = spf::parse_record(selected.text);
+  if (!parsed)
+    throw Error(domain + ": the SPF record does not parse (receivers return permerror): " +
+                spf::format_parse_error(selected.text, parsed.error()));
+
+  plan::ApexContext apex;
+  for (const auto& strings : answer.txt) {
+    std::string joined;
+    for (const std::string& s : strings) joined += s;
+    if (!spf::is_spf_record(joined)) apex.other_txt.push_back(strings);
+  }
+  plan::FlattenSettings settings;
+  settings.mode = args.mode == "full" ? config::FlattenMode::full : config::FlattenMode::automatic;
+  settings.lookup_budget = args.lookup_budget;
+
+  plan::PolicyMapper mapper(resolver.get());
+  const plan::DomainPlan plan = plan::plan_record(mapper, domain, parsed.record(), settings, apex);
+  if (!plan.ok()) throw Error(domain + ": " + plan.error);
+
+  if (globals.json) {
+    nlohmann::ordered_json records = nlohmann::ordered_json::array();
+    for (const plan::DesiredRecord& record : plan.records)
+      records.push_back({{"name", record.name}, {"value", record.value()}, {"strings", record.strings}});
+    const nlohmann::ordered_json out = {{"domain", plan.domain},
+                                        {"records", records},
+                                        {"lookups", plan.lookups},
+                                        {"void_lookups", plan.void_lookups},
+                                        {"equivalent", plan.equivalent},
+                                        {"lookups_before", plan.lookups_unflattened},
+                                        {"record_before", selected.text},
+                                        {"flattened", plan.flattened},
+                                        {"notes", plan.notes},
+                                        {"warnings", plan.warnings},
+                                        {"dns_queries", resolver.queries_sent()}};
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+
+  const Style style(globals);
+  std::cout << style.bold(plan.domain) << "  " << style.green("equivalent")
+            << style.dim(" (proved for every IPv4 and IPv6 address)") << "\n";
+  std::cout << "  lookups  " << plan.lookups_unflattened << " → " << plan.lookups << " (budget "
+            << settings.lookup_budget << "), void lookups " << plan.void_lookups << "/"
+            << settings.void_lookup_budget << "\n";
+  std::cout << "  before   " << selected.text << "\n";
+  std::cout << "  records\n";
+  for (const plan::DesiredRecord& record : plan.records)
+    std::cout << "    " << record.name << "  TXT  " << quoted(record.strings) << "\n";
+  if (!globals.quiet) {
+    for (const std::string& note : plan.notes) std::cout << "  " << style.dim("note: ") << note << "\n";
+  }
+  for (const std::string& warning : plan.warnings)
+    std::cout << "  " << style.yellow("warning: ") << warning << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void setup_flatten(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
+  auto args = std::make_shared<FlattenArgs>();
+  command.add_option("domain", args->domain, "domain whose published SPF record to flatten")->required();
+  command
+      .add_option("--flatten", args->mode,
+                  "auto: flatten the fewest includes that fit; full: all that can be")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "full"}));
+  command.add_option("--lookup-budget", args->lookup_budget, "DNS lookups receivers may spend, 1 to 10")
+      ->capture_default_str()
+      ->check(CLI::Range(1, config::k_max_lookups));
+  command.footer(
+      "Reads DOMAIN's published SPF record and prints the record set that would replace it: includes\n"
+      "flattened into the addresses they permit only as far as the lookup budget needs (all of them\n"
+      "with --flatten full), terms that depend on more than the client address (macros, exists:,\n"
+      "ptr) kept as written, what does not fit a 512-byte DNS answer in chained _spf1.DOMAIN,\n"
+      "_spf2.DOMAIN, ... records. The set is proved equivalent: evaluated with the published record\n"
+      "over the same DNS answers, it gives every IPv4 and IPv6 address the same result.\n"
+      "Nothing is published. Exit 0 when a proved record set fits the budget, 1 on any error (a failed\n"
+      "DNS lookup, an include without SPF record, a budget that cannot be met).\n\n"
+      "Examples:\n"
+      "  spfctl flatten example.com\n"
+      "  spfctl flatten example.com --flatten full --lookup-budget 8 --json\n"
+      "  spfctl --zone examples/dns/senders.zone --zone examples/zones/example-agency.net.zone flatten "
+      "example-agency.net");
+  command.callback([&globals, &outcome, args] { outcome.exit_code = run_flatten(globals, *args); });
+}
+
+}  // namespace spfctl::cli

@@ -1,0 +1,132 @@
+#include "plan/planner.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
+
+#include "plan/proof.hpp"
+#include "spf/select.hpp"
+
+namespace spfctl::plan {
+
+namespace {
+
+DomainPlan plan_policy(PolicyMapper& mapper, const config::DomainPolicy& policy, const ApexContext& apex) {
+  const IntendedRecord intended = intended_record(policy);
+  if (!intended.record) {
+    DomainPlan plan;
+    plan.domain = policy.name;
+    plan.error = intended.error;
+    return plan;
+  }
+  return plan_record(mapper, policy.name, *intended.record, FlattenSettings::of(policy), apex);
+}
+
+void warn_about_terms(DomainPlan& plan, const spf::Record& intended, const RecordMap& policy) {
+  for (std::size_t i = 0; i < intended.terms.size(); ++i) {
+    const spf::Mechanism* m = intended.terms[i].mechanism();
+    if (!m) continue;
+    const TermMap& t = policy.terms[i];
+    if ((m->kind == spf::MechanismKind::a || m->kind == spf::MechanismKind::mx) &&
+        t.kind == TermClass::flattenable && t.addresses.empty())
+      plan.warnings.push_back("'" + spf::to_string(*m) + "' finds no addresses today: it authorises nothing");
+    if (m->kind == spf::MechanismKind::ptr)
+      plan.warnings.push_back(
+          "'" + spf::to_string(*m) +
+          "' uses ptr, which RFC 7208 5.5 says not to use: slow, unreliable and ignored by some "
+          "receivers");
+  }
+}
+
+}  // namespace
+
+DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf::Record& intended,
+                       const FlattenSettings& settings, const ApexContext& apex) {
+  DomainPlan plan;
+  plan.domain = dns::normalize_name(domain);
+  const std::uint64_t queries_before = mapper.snapshot().queries_sent();
+  auto done = [&]() -> DomainPlan& {
+    plan.dns_queries = mapper.snapshot().queries_sent() - queries_before;
+    return plan;
+  };
+
+  const RecordMap policy = mapper.evaluate(intended, plan.domain);
+  if (!policy.ok()) {
+    plan.error = policy.error;
+    return done();
+  }
+  plan.lookups_unflattened = policy.lookups;
+  warn_about_terms(plan, intended, policy);
+
+  // The SPF record published there now is the one being replaced: only the others stay beside it.
+  std::vector<std::vector<std::string>> other_txt;
+  for (const auto& strings : apex.other_txt) {
+    std::string joined;
+    for (const std::string& s : strings) joined += s;
+    if (!spf::is_spf_record(joined)) other_txt.push_back(strings);
+  }
+  Flattening flattening = flatten(plan.domain, intended, policy, settings, other_txt);
+  if (!flattening.error.empty()) {
+    plan.error = flattening.error;
+    return done();
+  }
+  for (std::size_t i : flattening.flattened) plan.flattened.push_back(spf::to_string(intended.terms[i]));
+  plan.notes = std::move(flattening.notes);
+
+  const Proof proof = prove(mapper, plan.domain, policy.map, flattening.records, other_txt);
+  if (!proof.equivalent) {
+    plan.error = proof.error;
+    return done();
+  }
+  if (proof.lookups > settings.lookup_budget || proof.void_lookups > settings.void_lookup_budget) {
+    plan.error = "the planned records cost receivers " + std::to_string(proof.lookups) + " DNS lookups and " +
+                 std::to_string(proof.void_lookups) + " void lookups, over the budgets of " +
+                 std::to_string(settings.lookup_budget) + " and " +
+                 std::to_string(settings.void_lookup_budget);
+    return done();
+  }
+  plan.records = std::move(flattening.records);
+  plan.lookups = proof.lookups;
+  plan.void_lookups = proof.void_lookups;
+  plan.equivalent = true;
+  return done();
+}
+
+DomainPlan plan_domain(dns::Resolver& resolver, const config::DomainPolicy& policy, const ApexContext& apex) {
+  PolicyMapper mapper(resolver);
+  return plan_policy(mapper, policy, apex);
+}
+
+std::vector<DomainPlan> plan_domains(dns::Resolver& resolver,
+                                     const std::vector<config::DomainPolicy>& policies,
+                                     const std::function<ApexContext(const config::DomainPolicy&)>& apex_of,
+                                     int threads,
+                                     const std::function<void(std::size_t, std::size_t)>& progress) {
+  PolicyMapper mapper(resolver);
+  std::vector<DomainPlan> plans(policies.size());
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> finished{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < policies.size(); i = next++) {
+      const config::DomainPolicy& policy = policies[i];
+      try {
+        plans[i] = plan_policy(mapper, policy, apex_of ? apex_of(policy) : ApexContext{});
+      } catch (const std::exception& e) {
+        plans[i] = DomainPlan{};
+        plans[i].domain = policy.name;
+        plans[i].error = std::string("internal error while planning: ") + e.what();
+      }
+      const std::size_t done = ++finished;
+      if (progress) progress(done, policies.size());
+    }
+  };
+  const std::size_t workers = std::min(policies.size(), static_cast<std::size_t>(std::max(threads, 1)));
+  std::vector<std::thread> pool;
+  for (std::size_t i = 1; i < workers; ++i) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  return plans;
+}
+
+}  // namespace spfctl::plan
