@@ -36,11 +36,11 @@ void print_text(std::ostream& out, const Style& style) {
   }
 }
 
-nlohmann::json table_json() {
-  nlohmann::json list = nlohmann::json::array();
+nlohmann::ordered_json table_json() {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const providers::ProviderType& type : providers::provider_table()) {
     const providers::Capabilities& c = type.capabilities;
-    nlohmann::json settings = nlohmann::json::array();
+    nlohmann::ordered_json settings = nlohmann::ordered_json::array();
     for (const providers::SettingInfo& s : type.settings)
       settings.push_back({{"key", s.key}, {"description", s.description}, {"required", s.required}});
     list.push_back({{"type", type.name},

@@ -13,6 +13,7 @@
 namespace spfctl::plan {
 
 using nlohmann::json;
+using Ordered = nlohmann::ordered_json;  // written in the documented order
 using providers::Change;
 using providers::TxtValue;
 
@@ -35,27 +36,27 @@ DomainStatus PlannedDomain::status() const {
 
 namespace {
 
-json strings_json(const TxtValue& value) {
+Ordered strings_json(const TxtValue& value) {
   return value.strings;
 }
 
-json change_json(const Change& change) {
-  json out = {
+Ordered change_json(const Change& change) {
+  Ordered out = {
       {"action", to_string(change.action)}, {"name", change.name}, {"type", "TXT"}, {"ttl", change.ttl}};
   if (change.before) out["before"] = change.before->joined();
   if (change.after) out["after"] = change.after->joined();
   if (change.before) out["before_strings"] = strings_json(*change.before);
   if (change.after) out["after_strings"] = strings_json(*change.after);
-  out["others"] = json::array();
+  out["others"] = Ordered::array();
   for (const TxtValue& other : change.others) out["others"].push_back(strings_json(other));
   return out;
 }
 
-json domain_json(const PlannedDomain& domain) {
-  json out = {{"domain", domain.domain},
-              {"provider", domain.provider},
-              {"zone", domain.zone},
-              {"status", to_string(domain.status())}};
+Ordered domain_json(const PlannedDomain& domain) {
+  Ordered out = {{"domain", domain.domain},
+                 {"provider", domain.provider},
+                 {"zone", domain.zone},
+                 {"status", to_string(domain.status())}};
   if (!domain.error.empty()) out["error"] = domain.error;
   out["lookups"] = domain.lookups;
   out["void_lookups"] = domain.void_lookups;
@@ -64,7 +65,7 @@ json domain_json(const PlannedDomain& domain) {
   out["flattened"] = domain.flattened;
   out["notes"] = domain.notes;
   out["warnings"] = domain.warnings;
-  out["changes"] = json::array();
+  out["changes"] = Ordered::array();
   for (const Change& change : domain.changes) out["changes"].push_back(change_json(change));
   return out;
 }
@@ -257,10 +258,10 @@ class Reader {
 }  // namespace
 
 std::string to_json_text(const Plan& plan) {
-  json out = {{"format", k_plan_format}, {"config_sha256", plan.config_sha256}, {"created", plan.created}};
-  out["domains"] = json::array();
+  Ordered out = {{"format", k_plan_format}, {"config_sha256", plan.config_sha256}, {"created", plan.created}};
+  out["domains"] = Ordered::array();
   for (const PlannedDomain& domain : plan.domains) out["domains"].push_back(domain_json(domain));
-  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return out.dump(2, ' ', false, Ordered::error_handler_t::replace) + "\n";
 }
 
 Plan parse_plan(std::string_view text, const std::string& source) {
