@@ -112,9 +112,12 @@ TEST_CASE("plan shows the example's changes and exits 2 with --detailed-exitcode
   CHECK(search(out,
                "\\n  lookups [1-8]/8 \\(13 with every include kept\\), void lookups 0/2, proved equivalent"));
   CHECK(search(out, "\\n  flattened include:[a-z.]+"));
+  // A subdomain whose records live in its parent's zone.
+  CHECK(has_line(out, "news.example-agency.net  1 change  (zone example-agency.net at local-zones)"));
+  CHECK(has_line(out, "  + news.example-agency.net TXT  ttl 3600"));
   CHECK(has_line(out, "  + example-shop.net TXT  ttl 3600"));
   CHECK(has_line(out, "      + v=spf1 -all"));
-  CHECK(has_line(out, "3 domains: 0 in sync, 3 with changes, 0 in error"));
+  CHECK(has_line(out, "4 domains: 0 in sync, 4 with changes, 0 in error"));
   CHECK(result.err.empty());
   CHECK(example.zone("example-shop.com") == shop_before);  // plan publishes nothing
 
@@ -130,7 +133,7 @@ TEST_CASE("plan --json prints the plan in the documented shape", "[integration][
   CHECK(plan["format"] == "spfctl-plan/1");
   CHECK(plan["config_sha256"].get<std::string>().size() == 64);
   CHECK(search(plan["created"].get<std::string>(), "^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$"));
-  REQUIRE(plan["domains"].size() == 3);
+  REQUIRE(plan["domains"].size() == 4);
   std::map<std::string, json> domains;
   for (const json& domain : plan["domains"]) domains[domain["domain"]] = domain;
 
@@ -177,7 +180,7 @@ TEST_CASE("plan --out writes a plan file that reads back, and applying it leaves
   const spfctl::plan::Plan plan = spfctl::plan::read_plan_file(example.dir / "plan.json");
   const auto config = spfctl::config::load_config(example.dir / "spfctl.toml");
   CHECK(plan.config_sha256 == spfctl::plan::sha256_hex(config.canonical_bytes));
-  REQUIRE(plan.domains.size() == 3);
+  REQUIRE(plan.domains.size() == 4);
 
   // What apply will do with it: each domain's changes, in order, through its provider.
   spfctl::providers::ZoneFileProvider provider(example.dir / "examples" / "zones");
@@ -190,7 +193,7 @@ TEST_CASE("plan --out writes a plan file that reads back, and applying it leaves
   const Result again = run_spfctl(example.dir, "plan --zone '" + k_senders + "' --detailed-exitcode");
   INFO(again.out << again.err);
   CHECK(again.exit_code == 0);
-  CHECK(has_line(again.out, "3 domains: 3 in sync, 0 with changes, 0 in error"));
+  CHECK(has_line(again.out, "4 domains: 4 in sync, 0 with changes, 0 in error"));
 }
 
 TEST_CASE("plan reports configuration errors with their place and exits 1", "[integration][plan]") {
@@ -219,7 +222,7 @@ TEST_CASE("plan goes on past a domain in error, and exits 1 at the end", "[integ
   CHECK(has_line(result.out, "example-shop.net  error"));
   CHECK(search(result.out,
                "\\n  error: no zone file for 'example-shop\\.net' in '[^']*examples/zones' \\(add "));
-  CHECK(has_line(result.out, "3 domains: 0 in sync, 2 with changes, 1 in error"));
+  CHECK(has_line(result.out, "4 domains: 0 in sync, 3 with changes, 1 in error"));
   CHECK(has_line(result.out, "  ~ example-shop.com TXT"));
 }
 
