@@ -181,6 +181,9 @@ class ProgressBar {
   void update(std::size_t done, std::size_t total) {
     if (!m_enabled || total == 0) return;
     const std::lock_guard lock(m_mutex);
+    // Reports from worker threads may arrive out of order; the bar only moves forward.
+    if (done <= m_shown) return;
+    m_shown = done;
     constexpr std::size_t k_width = 30;
     const std::size_t filled = done * k_width / total;
     std::cerr << "\rplanning " << std::setw(static_cast<int>(std::to_string(total).size())) << done << "/"
@@ -192,6 +195,7 @@ class ProgressBar {
  private:
   bool m_enabled;
   bool m_drawn = false;
+  std::size_t m_shown = 0;
   std::mutex m_mutex;
 };
 
