@@ -396,10 +396,10 @@ void verify(const dns::ZoneFile& before, const dns::ZoneFile& after, const std::
   const std::string advice =
       " (records without a TTL take the TTL of the record before them when the file has no $TTL line: add "
       "\"$TTL 3600\" at the top of the file, or write the TTL on each record)";
-  if (kept_before.size() != kept_after.size())
-    throw Error(file +
-                ": rewriting the SPF records would change the other records of the zone; the file was left "
-                "as it was");
+  const std::string changed_others =
+      file +
+      ": rewriting the SPF records would change the other records of the zone; the file was left as it was";
+  if (kept_before.size() != kept_after.size()) throw Error(changed_others);
   for (std::size_t i = 0; i < kept_before.size(); ++i) {
     if (same_record(kept_before[i], kept_after[i])) continue;
     const bool ttl_only = kept_before[i].owner == kept_after[i].owner &&
@@ -413,10 +413,7 @@ void verify(const dns::ZoneFile& before, const dns::ZoneFile& after, const std::
                  [](const dns::SkippedRecord& a, const dns::SkippedRecord& b) {
                    return a.owner == b.owner && a.type == b.type;
                  });
-  if (!skipped_same)
-    throw Error(file +
-                ": rewriting the SPF records would change the other records of the zone; the file was left "
-                "as it was");
+  if (!skipped_same) throw Error(changed_others);
   for (const std::string& name : names) {
     std::vector<std::pair<std::string, std::uint32_t>> expected;
     for (const Slot& slot : slots)
@@ -426,9 +423,11 @@ void verify(const dns::ZoneFile& before, const dns::ZoneFile& after, const std::
       if (r.owner == name && is_spf_txt(r)) actual.emplace_back(joined(r), r.ttl);
     std::sort(expected.begin(), expected.end());
     std::sort(actual.begin(), actual.end());
-    if (expected != actual)
-      throw Error(file + ": the rewritten file would not hold the planned SPF record at " + quote(name) +
-                  "; the file was left as it was" + advice);
+    if (expected == actual) continue;
+    const bool ttl_only = std::equal(expected.begin(), expected.end(), actual.begin(), actual.end(),
+                                     [](const auto& a, const auto& b) { return a.first == b.first; });
+    throw Error(file + ": the rewritten file would not hold the planned SPF record at " + quote(name) +
+                "; the file was left as it was" + (ttl_only ? advice : ""));
   }
 }
 

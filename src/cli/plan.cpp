@@ -146,7 +146,12 @@ void diff_with_live(DomainRun& run, const plan::DomainPlan& desired) {
     result.error = desired.error;
     return;
   }
-  if (!desired.equivalent || desired.records.empty()) {
+  // The planner reports these as errors itself; a plan without them is never shown as publishable.
+  if (desired.records.empty()) {
+    result.error = "the planner returned no records for it";
+    return;
+  }
+  if (!desired.equivalent) {
     result.error = "the planned records were not proved equivalent to the policy; nothing is planned for it";
     return;
   }
