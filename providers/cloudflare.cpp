@@ -251,17 +251,9 @@ class CloudflareProvider : public Provider {
     retry.sleep = m_sleep;
     m_client = std::make_shared<http::RetryingClient>(
         std::make_shared<http::RateLimitedClient>(transport, limiter), std::move(retry));
-    m_capabilities.min_ttl = 60;
-    m_capabilities.max_ttl = 86400;
-    m_capabilities.max_string_bytes = k_max_string;
-    // Cloudflare has refused TXT content over 2048 characters, quotes included.
-    m_capabilities.max_value_bytes = 2000;
-    m_capabilities.multi_string = true;
-    m_capabilities.batch = true;
-    m_capabilities.replaces_rrset = false;
   }
 
-  const Capabilities& capabilities() const override { return m_capabilities; }
+  const Capabilities& capabilities() const override { return cloudflare_capabilities(); }
 
   std::string zone_for(std::string_view name) override {
     const std::string wanted = dns::normalize_name(name);
@@ -608,12 +600,23 @@ class CloudflareProvider : public Provider {
   http::Redactor m_redactor;
   std::function<void(std::chrono::milliseconds)> m_sleep;
   std::shared_ptr<http::HttpClient> m_client;
-  Capabilities m_capabilities;
   std::mutex m_mutex;
   std::map<std::string, std::string> m_zone_ids;  // guarded by m_mutex
 };
 
 }  // namespace
+
+const Capabilities& cloudflare_capabilities() {
+  // Cloudflare has refused TXT content over 2048 characters, quotes included.
+  static const Capabilities capabilities{.min_ttl = 60,
+                                         .max_ttl = 86400,
+                                         .max_string_bytes = k_max_string,
+                                         .max_value_bytes = 2000,
+                                         .multi_string = true,
+                                         .batch = true,
+                                         .replaces_rrset = false};
+  return capabilities;
+}
 
 std::string cloudflare_content(const TxtValue& value) {
   std::string out;

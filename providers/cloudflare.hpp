@@ -40,6 +40,8 @@ inline constexpr http::RateLimit k_cloudflare_rate_limit{1200, std::chrono::minu
 // The adapter for `config` (type "cloudflare"). Throws spfctl::Error, naming the provider and the
 // setting's place in the file, for an unknown or missing setting, a bad api_url, or a token variable
 // that is unset or empty. Sends nothing.
+const Capabilities& cloudflare_capabilities();
+
 std::unique_ptr<Provider> make_cloudflare(const config::ProviderConfig& config,
                                           const ProviderEnvironment& environment = {});
 

@@ -130,16 +130,9 @@ class GoDaddyProvider : public Provider {
     if (environment.sleep) retry.sleep = environment.sleep;
     m_client = std::make_shared<http::RetryingClient>(
         std::make_shared<http::RateLimitedClient>(transport, limiter), std::move(retry));
-    m_capabilities.min_ttl = 600;
-    m_capabilities.max_string_bytes = k_max_string;
-    // GoDaddy has refused TXT data longer than 512 characters.
-    m_capabilities.max_value_bytes = 512;
-    m_capabilities.multi_string = false;
-    m_capabilities.batch = false;
-    m_capabilities.replaces_rrset = true;
   }
 
-  const Capabilities& capabilities() const override { return m_capabilities; }
+  const Capabilities& capabilities() const override { return godaddy_capabilities(); }
 
   std::string zone_for(std::string_view name) override {
     const std::string wanted = dns::normalize_name(name);
@@ -350,12 +343,22 @@ class GoDaddyProvider : public Provider {
   std::string m_authorization;
   http::Redactor m_redactor;
   std::shared_ptr<http::HttpClient> m_client;
-  Capabilities m_capabilities;
   std::mutex m_mutex;
   std::vector<std::string> m_domains;  // found by zone_for; guarded by m_mutex
 };
 
 }  // namespace
+
+const Capabilities& godaddy_capabilities() {
+  // GoDaddy has refused TXT data longer than 512 characters.
+  static const Capabilities capabilities{.min_ttl = 600,
+                                         .max_string_bytes = k_max_string,
+                                         .max_value_bytes = 512,
+                                         .multi_string = false,
+                                         .batch = false,
+                                         .replaces_rrset = true};
+  return capabilities;
+}
 
 std::unique_ptr<Provider> make_godaddy(const config::ProviderConfig& provider_config,
                                        const ProviderEnvironment& environment) {

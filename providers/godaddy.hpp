@@ -35,6 +35,8 @@ inline constexpr http::RateLimit k_godaddy_rate_limit{60, std::chrono::minutes(1
 // The adapter for `config` (type "godaddy"). Throws spfctl::Error, naming the provider and the
 // setting's place in the file, for an unknown, missing or conflicting setting, a bad api_url or
 // environment, or a key or secret variable that is unset or empty. Sends nothing.
+const Capabilities& godaddy_capabilities();
+
 std::unique_ptr<Provider> make_godaddy(const config::ProviderConfig& config,
                                        const ProviderEnvironment& environment = {});
 

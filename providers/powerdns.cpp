@@ -224,6 +224,10 @@ PowerDnsProvider::PowerDnsProvider(PowerDnsOptions options) : m_options(std::mov
 }
 
 const Capabilities& PowerDnsProvider::capabilities() const {
+  return powerdns_capabilities();
+}
+
+const Capabilities& powerdns_capabilities() {
   static const Capabilities capabilities{.min_ttl = 1,
                                          .max_ttl = 2147483647,
                                          .max_string_bytes = k_max_string,

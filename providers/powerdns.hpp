@@ -84,6 +84,8 @@ class PowerDnsProvider : public Provider {
 // (required: the name of the environment variable holding the API key). Throws config::ConfigError
 // listing every bad or unknown setting with its location, and spfctl::Error when the variable is
 // unset or empty (naming it, never showing a value).
+const Capabilities& powerdns_capabilities();
+
 std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
                                         const ProviderEnvironment& environment);
 

@@ -325,15 +325,17 @@ Rfc2136Settings parse_rfc2136_settings(const config::ProviderConfig& config,
 
 Rfc2136Provider::Rfc2136Provider(Rfc2136Settings settings)
     : m_settings(std::move(settings)), m_random(std::random_device{}()) {
-  m_capabilities.multi_string = true;
-  m_capabilities.batch = true;
-  m_capabilities.replaces_rrset = false;
-  m_capabilities.max_string_bytes = 255;
   m_redactor.add_secret(m_settings.key_secret_text);
 }
 
 const Capabilities& Rfc2136Provider::capabilities() const {
-  return m_capabilities;
+  return rfc2136_capabilities();
+}
+
+const Capabilities& rfc2136_capabilities() {
+  static const Capabilities capabilities{
+      .max_string_bytes = 255, .multi_string = true, .batch = true, .replaces_rrset = false};
+  return capabilities;
 }
 
 void Rfc2136Provider::fail(const std::string& message) const {

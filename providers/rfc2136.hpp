@@ -92,7 +92,6 @@ class Rfc2136Provider : public Provider {
   std::string server_text() const;
 
   Rfc2136Settings m_settings;
-  Capabilities m_capabilities;
   http::Redactor m_redactor;
   std::mutex m_mutex;  // guards the members below
   std::mt19937 m_random;
@@ -101,6 +100,8 @@ class Rfc2136Provider : public Provider {
 
 // The adapter for a [providers.NAME] table of type "rfc2136" (for the provider registry).
 // Throws config::ConfigError as parse_rfc2136_settings() does.
+const Capabilities& rfc2136_capabilities();
+
 std::unique_ptr<Provider> make_rfc2136(const config::ProviderConfig& config,
                                        const ProviderEnvironment& environment);
 

@@ -16,7 +16,11 @@ const std::vector<CommandSpec>& command_table() {
   static const std::vector<CommandSpec> table = {
       {"eval", "evaluate SPF for a client IP as a receiver would (RFC 7208 check_host)", setup_eval},
       {"check", "audit published SPF records: include tree, lookups, sizes, problems", setup_check},
-      {"flatten", "the lookup-safe record set for a domain's published SPF, proved equivalent", setup_flatten},
+      {"flatten", "the lookup-safe record set for a domain's published SPF, proved equivalent",
+       setup_flatten},
+      {"plan", "show the SPF changes the configuration needs, per domain, without publishing", setup_plan},
+      {"providers", "list the provider types spfctl can publish to, with their capabilities",
+       setup_providers},
   };
   return table;
 }
