@@ -183,15 +183,20 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
   return length;
 }
 
-// Error lines stay one line that is safe to print, whatever a message quotes (a zone file's
-// garbage, a control character typed in an argument): line breaks become spaces, other control
-// bytes and bytes that are not UTF-8 are written as \xHH, and a very long message is cut.
-std::string one_line(std::string_view text) {
-  constexpr std::size_t k_max_length = 600;
+// Error messages stay safe to print, whatever they quote (a zone file's garbage, a control
+// character typed in an argument): control bytes and bytes that are not UTF-8 are written as \xHH,
+// and a very long message is cut. Usage errors become one line; spfctl's own errors keep the line
+// breaks they were written with (a configuration with several errors lists one per line).
+enum class Lines : std::uint8_t { one, as_written };
+
+std::string printable_message(std::string_view text, Lines lines) {
+  const std::size_t max_length = lines == Lines::one ? 600 : 20000;
   std::string out;
-  for (std::size_t i = 0; i < text.size() && out.size() < k_max_length; ++i) {
+  for (std::size_t i = 0; i < text.size() && out.size() < max_length; ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte == '\n' || byte == '\r' || byte == '\t') {
+    if (byte == '\n' && lines == Lines::as_written) {
+      out += '\n';
+    } else if (byte == '\n' || byte == '\r' || byte == '\t') {
       out += ' ';
     } else if (byte >= 0x20 && byte < 0x7f) {
       out += text[i];
@@ -203,7 +208,7 @@ std::string one_line(std::string_view text) {
       out += {'\\', 'x', k_hex[byte >> 4], k_hex[byte & 0xf]};
     }
   }
-  if (out.size() >= k_max_length) out += "...";
+  if (out.size() >= max_length) out += "...";
   return out;
 }
 
@@ -236,13 +241,13 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "spfctl: error: " << one_line(usage_error(e, app)) << "\n";
+    std::cerr << "spfctl: error: " << printable_message(usage_error(e, app), Lines::one) << "\n";
     return 1;
   } catch (const Error& e) {
-    std::cerr << "spfctl: error: " << one_line(e.what()) << "\n";
+    std::cerr << "spfctl: error: " << printable_message(e.what(), Lines::as_written) << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "spfctl: error: internal error: " << one_line(e.what()) << "\n";
+    std::cerr << "spfctl: error: internal error: " << printable_message(e.what(), Lines::one) << "\n";
     return 1;
   }
   return outcome.exit_code;

@@ -12,7 +12,7 @@ namespace spfctl::config {
 namespace {
 
 std::string in_quotes(std::string_view text) {
-  return "'" + std::string(text) + "'";
+  return "'" + util::without_controls(text) + "'";
 }
 
 bool is_label_char(char c) {

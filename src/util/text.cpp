@@ -10,6 +10,19 @@ std::string lowercase(std::string_view text) {
   return out;
 }
 
+std::string without_controls(std::string_view text) {
+  constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f)
+      out += {'\\', 'x', k_hex[byte >> 4], k_hex[byte & 0xf]};
+    else
+      out += c;
+  }
+  return out;
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;

@@ -22,6 +22,8 @@ inline char to_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 std::string lowercase(std::string_view text);
+// `text` with control bytes (below 0x20, and 0x7f) written as \xHH, for messages that quote input.
+std::string without_controls(std::string_view text);
 
 // Levenshtein distance.
 std::size_t edit_distance(std::string_view a, std::string_view b);

@@ -19,3 +19,8 @@ TEST_CASE("suggestions pick a close candidate or a longer name starting with the
   // Too far for a typo even though it starts the same way.
   CHECK(closest_match("mailxx", {"mailabc"}).empty());
 }
+
+TEST_CASE("control bytes in quoted input are made visible", "[util]") {
+  CHECK(without_controls("a\nb\x7f") == "a\\x0ab\\x7f");
+  CHECK(without_controls("plain.example") == "plain.example");
+}
