@@ -11,6 +11,7 @@
 #include "dns/zone_file.hpp"
 #include "error.hpp"
 #include "providers/zonefile.hpp"
+#include "tests/support/provider_conformance.hpp"
 
 using namespace std::string_literals;
 using spfctl::Error;
@@ -366,4 +367,31 @@ TEST_CASE("zone-file provider settings: directory relative to the configuration"
   CHECK_THROWS_WITH(missing.zone_for("example.net"), Catch::Contains("does not exist"));
   CHECK_THROWS_WITH(ZoneFileProvider(dir.path / "zones").list("example.org", {"example.org"}),
                     Catch::Contains("no zone file") && Catch::Contains("example.org.zone"));
+}
+
+TEST_CASE("zone-file provider passes the provider conformance suite", "[providers][zonefile][conformance]") {
+  TempDir dir("zonefile-conformance");
+  std::string zone =
+      "$ORIGIN example.com.\n"
+      "$TTL 3600\n"
+      "@ IN SOA ns1.example.com. hostmaster.example.com. 2026110101 7200 3600 1209600 3600\n"
+      "  IN NS  ns1.example.com.\n"
+      "ns1 IN A 192.0.2.2\n";
+  for (const TxtValue& other : spfctl::testing::conformance_other_values())
+    zone += "@ IN TXT \"" + other.joined() + "\"\n";
+  write(dir.path / "example.com.zone", zone);
+  ZoneFileProvider provider(dir.path, [] { return k_today; });
+  spfctl::testing::ConformanceOptions options;
+  // After every step the file must still parse and hold exactly what list() reports.
+  options.after_step = [&](const std::string&, Provider&) {
+    const auto parsed = spfctl::dns::load_zone_file(dir.path / "example.com.zone");
+    std::size_t txt_records = 0;
+    for (const auto& record : parsed.records)
+      if (record.type == spfctl::dns::RrType::TXT) ++txt_records;
+    std::size_t listed = 0;
+    for (const auto& set : provider.list("example.com", {"example.com", "_spf1.example.com"}))
+      listed += set.values.size();
+    CHECK(txt_records == listed);
+  };
+  spfctl::testing::run_provider_conformance(provider, "example.com", options);
 }
