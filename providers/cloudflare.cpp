@@ -16,6 +16,7 @@
 #include "http/curl_client.hpp"
 #include "http/redact.hpp"
 #include "http/retry.hpp"
+#include "spf/select.hpp"
 #include "util/text.hpp"
 
 namespace spfctl::providers {
@@ -136,30 +137,6 @@ std::optional<std::vector<std::string>> parse_quoted(std::string_view content) {
   return out;
 }
 
-bool is_spf(const TxtValue& value) {
-  const std::string text = value.joined();
-  if (text.size() < 6) return false;
-  std::string version = text.substr(0, 6);
-  std::ranges::transform(version, version.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
-  return version == "v=spf1" && (text.size() == 6 || text[6] == ' ');
-}
-
-std::string url_encode(std::string_view text) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0xf];
-    }
-  }
-  return out;
-}
-
 // The zones that could hold `name`, most specific first: the name itself, then each parent with at
 // least two labels.
 std::vector<std::string> candidate_zones(const std::string& name) {
@@ -198,7 +175,7 @@ const Record* find_value(const std::vector<Record>& records, const std::optional
 // record, and the others are not spfctl's to change); without one, the lowest.
 std::uint32_t set_ttl(const std::vector<Record>& records) {
   for (const auto& record : records)
-    if (is_spf(record.value)) return record.ttl;
+    if (spf::is_spf_record(record.value.joined())) return record.ttl;
   std::uint32_t lowest = records.front().ttl;
   for (const auto& record : records) lowest = std::min(lowest, record.ttl);
   return lowest;
@@ -393,7 +370,7 @@ class CloudflareProvider : public Provider {
       std::lock_guard lock(m_mutex);
       if (auto found = m_zone_ids.find(zone); found != m_zone_ids.end()) return found->second;
     }
-    const std::string path = "/zones?name=" + url_encode(zone);
+    const std::string path = "/zones?name=" + http::url_encode(zone);
     const http::Response response = send(Method::get, path);
     const json body = parse(response);
     if (!succeeded(response, body) || !body.contains("result") || !body["result"].is_array())
@@ -419,8 +396,8 @@ class CloudflareProvider : public Provider {
                            const std::string& fqdn) const {
     std::vector<Record> out;
     for (int page = 1;; ++page) {
-      const std::string path = "/zones/" + url_encode(zone_id) +
-                               "/dns_records?type=TXT&name=" + url_encode(fqdn) +
+      const std::string path = "/zones/" + http::url_encode(zone_id) +
+                               "/dns_records?type=TXT&name=" + http::url_encode(fqdn) +
                                "&per_page=" + std::to_string(k_page_size) + "&page=" + std::to_string(page);
       const http::Response response = send(Method::get, path);
       const json body = parse(response);
@@ -483,7 +460,7 @@ class CloudflareProvider : public Provider {
       case Change::Action::create:
         if (!after) {
           for (const auto& record : records)
-            if (is_spf(record.value))
+            if (spf::is_spf_record(record.value.joined()))
               throw Error(prefix(zone) + "cannot create the SPF value" + where +
                           ": an SPF value is already there ('" + record.value.joined() +
                           "') and a name must hold only one; run spfctl plan again");
@@ -534,7 +511,7 @@ class CloudflareProvider : public Provider {
           break;
       }
     }
-    const std::string path = "/zones/" + url_encode(zone_id) + "/dns_records/batch";
+    const std::string path = "/zones/" + http::url_encode(zone_id) + "/dns_records/batch";
     const http::Response response = send(Method::post, path, &body);
     const json answer = parse(response);
     if (succeeded(response, answer)) return true;
@@ -548,7 +525,7 @@ class CloudflareProvider : public Provider {
   void execute(const std::string& zone, const std::string& zone_id, const Change& change,
                const Operation& operation) {
     const std::string fqdn = dns::normalize_name(change.name);
-    const std::string records_path = "/zones/" + url_encode(zone_id) + "/dns_records";
+    const std::string records_path = "/zones/" + http::url_encode(zone_id) + "/dns_records";
     const std::string doing = std::string(change.action == Change::Action::create   ? "creating"
                                           : change.action == Change::Action::update ? "updating"
                                                                                     : "deleting") +
@@ -557,7 +534,7 @@ class CloudflareProvider : public Provider {
       case Operation::Kind::none:
         return;
       case Operation::Kind::remove: {
-        const std::string path = records_path + "/" + url_encode(operation.id);
+        const std::string path = records_path + "/" + http::url_encode(operation.id);
         const http::Response response = send(Method::delete_, path);
         const json body = parse(response);
         // Already gone (a retried DELETE whose first attempt went through): what was wanted.
@@ -565,7 +542,7 @@ class CloudflareProvider : public Provider {
         fail(prefix(zone) + doing, Method::delete_, path, response, body);
       }
       case Operation::Kind::put: {
-        const std::string path = records_path + "/" + url_encode(operation.id);
+        const std::string path = records_path + "/" + http::url_encode(operation.id);
         const http::Response response = send(Method::put, path, &operation.body);
         const json body = parse(response);
         if (succeeded(response, body)) return;

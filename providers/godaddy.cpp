@@ -14,6 +14,7 @@
 #include "http/curl_client.hpp"
 #include "http/redact.hpp"
 #include "http/retry.hpp"
+#include "spf/select.hpp"
 #include "util/text.hpp"
 
 namespace spfctl::providers {
@@ -36,29 +37,6 @@ std::string join(const std::vector<std::string>& words, std::string_view separat
   for (const auto& word : words) {
     if (!out.empty()) out += separator;
     out += word;
-  }
-  return out;
-}
-
-bool is_spf(std::string_view text) {
-  if (text.size() < 6) return false;
-  std::string version(text.substr(0, 6));
-  std::ranges::transform(version, version.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
-  return version == "v=spf1" && (text.size() == 6 || text[6] == ' ');
-}
-
-std::string url_encode(std::string_view text) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~' || c == '@') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0xf];
-    }
   }
   return out;
 }
@@ -90,7 +68,7 @@ std::vector<Record>::const_iterator find_data(const std::vector<Record>& records
 // and the others are written back with their own); without one, the lowest.
 std::uint32_t set_ttl(const std::vector<Record>& records) {
   for (const auto& record : records)
-    if (is_spf(record.data)) return record.ttl;
+    if (spf::is_spf_record(record.data)) return record.ttl;
   std::uint32_t lowest = records.front().ttl;
   for (const auto& record : records) lowest = std::min(lowest, record.ttl);
   return lowest;
@@ -144,7 +122,7 @@ class GoDaddyProvider : public Provider {
         std::lock_guard lock(m_mutex);
         if (std::ranges::count(m_domains, candidate) > 0) return candidate;
       }
-      const std::string path = "/v1/domains/" + url_encode(candidate);
+      const std::string path = "/v1/domains/" + http::url_encode(candidate);
       const http::Response response = send(Method::get, path);
       const json body = parse(response);
       // 404: not a domain of this account; 422: not a domain name GoDaddy registers.
@@ -198,7 +176,8 @@ class GoDaddyProvider : public Provider {
   }
 
   std::string records_path(const std::string& zone, const std::string& fqdn) const {
-    return "/v1/domains/" + url_encode(zone) + "/records/TXT/" + url_encode(relative(zone, fqdn));
+    return "/v1/domains/" + http::url_encode(zone) + "/records/TXT/" +
+           http::url_encode(relative(zone, fqdn), "@");
   }
 
   http::Response send(Method method, const std::string& path, const std::string* body = nullptr) const {
@@ -295,7 +274,7 @@ class GoDaddyProvider : public Provider {
       case Change::Action::create:
         if (after == records.end()) {
           for (const auto& record : records)
-            if (is_spf(record.data))
+            if (spf::is_spf_record(record.data))
               throw Error(prefix(zone) + "cannot create the SPF value" + where +
                           ": an SPF value is already there ('" + record.data +
                           "') and a name must hold only one; run spfctl plan again");

@@ -14,6 +14,7 @@
 #include "http/curl_client.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/retry.hpp"
+#include "spf/select.hpp"
 #include "util/text.hpp"
 
 namespace spfctl::providers {
@@ -60,15 +61,6 @@ std::string in_quotes(std::string_view text) {
 }
 
 // RFC 7208 4.5: "v=spf1" alone or followed by a space, case-insensitively.
-bool is_spf(const TxtValue& value) {
-  const std::string text = value.joined();
-  if (text.size() < 6) return false;
-  std::string head = text.substr(0, 6);
-  std::ranges::transform(head, head.begin(),
-                         [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-  return head == "v=spf1" && (text.size() == 6 || text[6] == ' ');
-}
-
 void append_split(std::vector<std::string>& out, std::string text) {
   if (text.size() <= k_max_string) {
     out.push_back(std::move(text));
@@ -380,7 +372,7 @@ void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& c
     if (change.after) {
       if (change.action == Change::Action::create)
         for (const TxtValue& v : write->values)
-          if (is_spf(v) && v.joined() != change.after->joined())
+          if (spf::is_spf_record(v.joined()) && v.joined() != change.after->joined())
             throw drift(change, "it already holds the SPF value " + in_quotes(v.joined()));
       if (!find_value(write->values, *change.after)) write->values.push_back(*change.after);
     }

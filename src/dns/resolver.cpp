@@ -6,26 +6,40 @@ namespace spfctl::dns {
 
 std::string_view to_string(RrType type) {
   switch (type) {
-    case RrType::A: return "A";
-    case RrType::NS: return "NS";
-    case RrType::CNAME: return "CNAME";
-    case RrType::SOA: return "SOA";
-    case RrType::PTR: return "PTR";
-    case RrType::MX: return "MX";
-    case RrType::TXT: return "TXT";
-    case RrType::AAAA: return "AAAA";
-    case RrType::SPF: return "SPF";
+    case RrType::A:
+      return "A";
+    case RrType::NS:
+      return "NS";
+    case RrType::CNAME:
+      return "CNAME";
+    case RrType::SOA:
+      return "SOA";
+    case RrType::PTR:
+      return "PTR";
+    case RrType::MX:
+      return "MX";
+    case RrType::TXT:
+      return "TXT";
+    case RrType::AAAA:
+      return "AAAA";
+    case RrType::SPF:
+      return "SPF";
   }
   return "?";
 }
 
 std::string_view to_string(Status status) {
   switch (status) {
-    case Status::ok: return "NOERROR";
-    case Status::nodata: return "NODATA";
-    case Status::nxdomain: return "NXDOMAIN";
-    case Status::servfail: return "SERVFAIL";
-    case Status::timeout: return "timeout";
+    case Status::ok:
+      return "NOERROR";
+    case Status::nodata:
+      return "NODATA";
+    case Status::nxdomain:
+      return "NXDOMAIN";
+    case Status::servfail:
+      return "SERVFAIL";
+    case Status::timeout:
+      return "timeout";
   }
   return "?";
 }
@@ -35,6 +49,19 @@ std::string normalize_name(std::string_view name) {
   std::string out(name);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+bool is_queryable(std::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = name.find('.', start);
+    const std::size_t length = (dot == std::string_view::npos ? name.size() : dot) - start;
+    if (length == 0 || length > 63) return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
 }
 
 }  // namespace spfctl::dns

@@ -76,4 +76,8 @@ class Resolver {
 // Lowercase, without a trailing dot: the form names are compared and cached in.
 std::string normalize_name(std::string_view name);
 
+// True when `name` can be put in a DNS question: labels of 1 to 63 octets, at most 253 octets in
+// all (one trailing dot allowed).
+bool is_queryable(std::string_view name);
+
 }  // namespace spfctl::dns

@@ -94,4 +94,8 @@ class HttpClient {
   virtual Response send(const Request& request) = 0;
 };
 
+// Percent-encodes `text` for a URL path segment or query value: RFC 3986 unreserved characters and
+// those in `also_keep` stay as they are.
+std::string url_encode(std::string_view text, std::string_view also_keep = "");
+
 }  // namespace spfctl::http

@@ -14,20 +14,6 @@ constexpr std::size_t k_max_mx_names = 10;
 constexpr std::size_t k_max_depth = 64;
 
 // Labels of 1 to 63 octets, at most 253 octets: a name that can be put in a DNS question. Receivers
-// treat any other target as not existing (a void lookup that matches nothing).
-bool is_queryable(std::string_view name) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  if (name.empty() || name.size() > 253) return false;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t dot = name.find('.', start);
-    const std::size_t length = (dot == std::string_view::npos ? name.size() : dot) - start;
-    if (length == 0 || length > 63) return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
 bool has_macro(const std::optional<std::string>& spec) {
   return spec && spec->find('%') != std::string::npos;
 }
@@ -181,7 +167,7 @@ bool Walker::addresses(const spf::Mechanism& mechanism, const std::string& domai
                        std::string& error) {
   const std::string target = mechanism.domain ? dns::normalize_name(*mechanism.domain) : domain;
   const std::string text = spf::to_string(mechanism);
-  if (!is_queryable(target)) {
+  if (!dns::is_queryable(target)) {
     term.void_lookups = 1;
     return true;
   }
@@ -353,7 +339,7 @@ RecordMap Walker::evaluate(const spf::Record& record, const std::string& domain)
         break;
       }
       case spf::MechanismKind::exists: {
-        if (!has_macro(m->domain) && is_queryable(*m->domain)) {
+        if (!has_macro(m->domain) && dns::is_queryable(*m->domain)) {
           const dns::Answer answer = m_resolver.query(*m->domain, dns::RrType::A);
           if (answer.failed()) return fail("'" + text + "': " + failure(answer, dns::RrType::A, *m->domain));
           if (answer.is_void()) term.void_lookups = 1;

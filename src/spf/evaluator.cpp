@@ -28,24 +28,10 @@ Outcome error(Result result, std::string problem) {
   return Outcome{result, {}, std::move(problem), {}};
 }
 
-// Labels of 1 to 63 octets, at most 253 octets: a name that can be put in a DNS question.
-bool is_queryable(std::string_view name) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  if (name.empty() || name.size() > 253) return false;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t dot = name.find('.', start);
-    const std::size_t length = (dot == std::string_view::npos ? name.size() : dot) - start;
-    if (length == 0 || length > 63) return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
 // RFC 7208 4.3: a fully qualified domain name, not a domain literal.
 bool is_checkable_domain(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  return is_queryable(name) && name.find('.') != std::string_view::npos && !name.starts_with("[");
+  return dns::is_queryable(name) && name.find('.') != std::string_view::npos && !name.starts_with("[");
 }
 
 std::string failure_text(const dns::Answer& answer, std::string_view type, std::string_view name) {
@@ -178,7 +164,7 @@ Match Evaluator::match(const Mechanism& mechanism, const MacroContext& context, 
       if (validated.ptr_status == dns::Status::nxdomain || validated.ptr_status == dns::Status::nodata)
         if (auto over = count_void(term)) return {false, over};
       if (!m_validated_names && validated.ptr_status == dns::Status::ok) m_validated_names = validated.names;
-      if (!is_queryable(found.name)) return {};
+      if (!dns::is_queryable(found.name)) return {};
       for (const std::string& name : validated.names)
         if (is_same_or_subdomain(name, found.name)) return {true, {}};
       return {};
@@ -210,7 +196,7 @@ Match Evaluator::match_include(const std::string& target, const std::string& ter
 Match Evaluator::match_addresses(const Mechanism& mechanism, const std::string& target,
                                  const std::string& term) {
   const bool exists = mechanism.kind == MechanismKind::exists;
-  if (!is_queryable(target)) return {false, count_void(term)};
+  if (!dns::is_queryable(target)) return {false, count_void(term)};
   const dns::RrType type = exists || m_context.ip.is_v4() ? dns::RrType::A : dns::RrType::AAAA;
   const dns::Answer answer = m_resolver.query(target, type);
   if (answer.failed())
@@ -221,7 +207,7 @@ Match Evaluator::match_addresses(const Mechanism& mechanism, const std::string& 
 }
 
 Match Evaluator::match_mx(const Mechanism& mechanism, const std::string& target, const std::string& term) {
-  if (!is_queryable(target)) return {false, count_void(term)};
+  if (!dns::is_queryable(target)) return {false, count_void(term)};
   const dns::Answer answer = m_resolver.query(target, dns::RrType::MX);
   if (answer.failed())
     return {false, error(Result::temperror, failure_text(answer, "MX", target) + " for " + term)};
@@ -294,8 +280,9 @@ std::string Evaluator::explain(const Record& record, const MacroContext& context
   std::string text;
   if (const Modifier* exp = record.exp()) {
     const Expansion name = expand_domain_spec(exp->value, context);
-    const dns::Answer answer =
-        name.ok && is_queryable(name.text) ? m_resolver.query(name.text, dns::RrType::TXT) : dns::Answer{};
+    const dns::Answer answer = name.ok && dns::is_queryable(name.text)
+                                   ? m_resolver.query(name.text, dns::RrType::TXT)
+                                   : dns::Answer{};
     // RFC 7208 6.2: a DNS error, no record, several records or a syntax error ignore exp=.
     if (answer.status == dns::Status::ok && answer.txt.size() == 1) {
       std::string joined;
