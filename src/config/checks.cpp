@@ -5,18 +5,14 @@
 #include <charconv>
 #include <optional>
 
+#include "util/text.hpp"
+
 namespace spfctl::config {
 
 namespace {
 
 std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool is_label_char(char c) {
@@ -46,7 +42,7 @@ Checked check_domain_name(std::string_view text) {
   if (text.empty()) return {{}, "the domain name is empty"};
   if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
     return {{}, "domain name " + in_quotes(text) + " is not ASCII; write its punycode form (xn--...)"};
-  std::string name = lowercase(text);
+  std::string name = util::lowercase(text);
   if (name.back() == '.') name.pop_back();
   if (const auto address = net::IpAddress::parse(name))
     return {{},
@@ -170,7 +166,7 @@ Checked check_raw_term(std::string_view text) {
     return {{},
             "raw term " + in_quotes(text) +
                 " must be a single SPF term without spaces; write one term per entry"};
-  const std::string lower = lowercase(text);
+  const std::string lower = util::lowercase(text);
   if (lower == "v=spf1") return {{}, "raw terms exclude the version 'v=spf1'; spfctl writes it"};
   std::string_view mechanism = lower;
   if (!mechanism.empty() && (mechanism.front() == '+' || mechanism.front() == '-' ||
@@ -185,7 +181,7 @@ Checked check_raw_term(std::string_view text) {
 }
 
 Checked check_chain_prefix(std::string_view text) {
-  const std::string prefix = lowercase(text);
+  const std::string prefix = util::lowercase(text);
   if (prefix.empty() || prefix.size() > 60)
     return {{}, "chain_prefix " + in_quotes(text) + " must be 1 to 60 characters long"};
   if (!std::all_of(prefix.begin(), prefix.end(), is_label_char))
@@ -206,7 +202,7 @@ bool is_env_var_name(std::string_view text) {
 }
 
 bool looks_like_secret(std::string_view key) {
-  const std::string lower = lowercase(key);
+  const std::string lower = util::lowercase(key);
   std::vector<std::string_view> words;
   std::string_view rest = lower;
   while (!rest.empty()) {
@@ -225,45 +221,6 @@ bool looks_like_secret(std::string_view key) {
         word == "credential" || word == "credentials")
       return true;
   return false;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
-  const std::string lower = lowercase(word);
-  std::string best;
-  // Allow about one typo per three characters, at least one and at most three.
-  std::size_t best_distance = std::clamp<std::size_t>(lower.size() / 3, 1, 3) + 1;
-  std::size_t best_shared = 0;
-  for (const std::string& candidate : candidates) {
-    const std::string other = lowercase(candidate);
-    const std::size_t distance = edit_distance(lower, other);
-    // On a tie, the candidate that starts like the word is the likelier typo.
-    const std::size_t shared = static_cast<std::size_t>(
-        std::mismatch(lower.begin(), lower.end(), other.begin(), other.end()).first - lower.begin());
-    if (distance < best_distance || (!best.empty() && distance == best_distance && shared > best_shared)) {
-      best_distance = distance;
-      best_shared = shared;
-      best = candidate;
-    }
-  }
-  if (!best.empty() || lower.size() < 3) return best;
-  for (const std::string& candidate : candidates)
-    if (lowercase(candidate).starts_with(lower)) return candidate;
-  return best;
 }
 
 }  // namespace spfctl::config

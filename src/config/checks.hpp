@@ -61,11 +61,4 @@ bool is_env_var_name(std::string_view text);
 // "key_file", "key_name").
 bool looks_like_secret(std::string_view key);
 
-// Levenshtein distance.
-std::size_t edit_distance(std::string_view a, std::string_view b);
-
-// The candidate the user most likely meant by `word` (a small edit distance, or a candidate that
-// starts with the word), or "" when none is close.
-std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
-
 }  // namespace spfctl::config

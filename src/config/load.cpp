@@ -12,6 +12,7 @@
 
 #include "config/checks.hpp"
 #include "config/config.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::config {
 
@@ -49,12 +50,6 @@ class Diagnostics {
 
 std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string join(const std::vector<std::string>& words) {
@@ -102,7 +97,7 @@ std::string_view type_name(const toml::node& node) {
 // "; did you mean 'x'?" when a candidate is close, else " (noun: a, b, c)".
 std::string suggestion(std::string_view word, const std::vector<std::string>& candidates,
                        std::string_view noun) {
-  const std::string match = closest_match(word, candidates);
+  const std::string match = util::closest_match(word, candidates);
   if (!match.empty()) return "; did you mean " + in_quotes(match) + "?";
   if (candidates.empty()) return {};
   return " (" + std::string(noun) + ": " + join(candidates) + ")";
@@ -238,7 +233,7 @@ void read_terms(const toml::table& table, const std::string& origin, std::vector
 std::optional<spf::Qualifier> read_policy(const toml::node& node, Diagnostics& diag) {
   const auto text = read_string(node, "policy", diag);
   if (!text) return std::nullopt;
-  const std::string word = lowercase(*text);
+  const std::string word = util::lowercase(*text);
   if (word == "fail" || word == "-all") return spf::Qualifier::fail;
   if (word == "softfail" || word == "~all") return spf::Qualifier::softfail;
   if (word == "neutral" || word == "?all") return spf::Qualifier::neutral;
@@ -712,7 +707,7 @@ class Linker {
 
   void check_provider(const NameRef& ref) {
     if (m_config.providers.contains(ref.name)) return;
-    const std::string match = closest_match(ref.name, keys(m_config.providers));
+    const std::string match = util::closest_match(ref.name, keys(m_config.providers));
     m_diag.error(ref.location, "unknown provider " + in_quotes(ref.name) + "; " +
                                    (match.empty() ? "define it as [providers." + ref.name + "]"
                                                   : "did you mean " + in_quotes(match) + "?"));
@@ -759,7 +754,7 @@ class Linker {
   bool check_sender(const NameRef& ref) {
     const auto found = m_config.senders.find(ref.name);
     if (found == m_config.senders.end()) {
-      const std::string match = closest_match(ref.name, keys(m_config.senders));
+      const std::string match = util::closest_match(ref.name, keys(m_config.senders));
       m_diag.error(ref.location,
                    "unknown sender " + in_quotes(ref.name) + "; " +
                        (match.empty() ? "define it as [senders." + ref.name + "] or use a built-in sender"

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "spf/record.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::spf {
 
@@ -30,19 +31,9 @@ struct Piece {
   std::size_t length = 0;
 };
 
-bool is_alpha(char c) {
-  return std::isalpha(static_cast<unsigned char>(c)) != 0;
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_alnum(char c) {
-  return is_alpha(c) || is_digit(c);
-}
-
-char lower(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
+using util::is_alnum;
+using util::is_alpha;
+using util::is_digit;
 
 MacroSyntaxError error_at(std::string message, std::size_t offset, std::size_t length) {
   return {std::move(message), offset, length};
@@ -62,7 +53,7 @@ std::optional<MacroSyntaxError> parse_macro(std::string_view text, std::size_t s
   std::size_t i = start + 2;
   if (i == close)
     return error_at("empty macro " + quoted + ": a macro letter is missing", start, end - start);
-  const char letter = lower(text[i]);
+  const char letter = util::to_lower(text[i]);
   if (k_letters.find(letter) == std::string_view::npos)
     return error_at("unknown macro letter '" + printable(text.substr(i, 1)) + "' in " + quoted +
                         " (use one of s l o d i p h v, or c r t in explanations)",
@@ -83,7 +74,7 @@ std::optional<MacroSyntaxError> parse_macro(std::string_view text, std::size_t s
   if (i > digits_start && piece.keep == 0)
     return error_at("macro " + quoted + " keeps zero parts; the number must be 1 or more", start,
                     end - start);
-  if (i < close && lower(text[i]) == 'r') {
+  if (i < close && util::to_lower(text[i]) == 'r') {
     piece.reverse = true;
     ++i;
   }

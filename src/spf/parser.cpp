@@ -8,20 +8,15 @@
 
 #include "spf/macro.hpp"
 #include "spf/select.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::spf {
 
 namespace {
 
-bool is_alpha(char c) {
-  return std::isalpha(static_cast<unsigned char>(c)) != 0;
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_alnum(char c) {
-  return is_alpha(c) || is_digit(c);
-}
+using util::is_alnum;
+using util::is_alpha;
+using util::is_digit;
 bool is_name_char(char c) {
   return is_alnum(c) || c == '-' || c == '_' || c == '.';
 }
@@ -29,11 +24,7 @@ bool is_qualifier(char c) {
   return c == '+' || c == '-' || c == '~' || c == '?';
 }
 
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using util::lowercase;
 
 std::string quote(std::string_view text) {
   return "'" + printable(text) + "'";

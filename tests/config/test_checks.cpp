@@ -118,18 +118,3 @@ TEST_CASE("credential keys are told apart from keys that point at credentials", 
   CHECK_FALSE(is_env_var_name(""));
 }
 
-TEST_CASE("suggestions pick a close candidate or a longer name starting with the word", "[config][checks]") {
-  const std::vector<std::string> senders = {"google-workspace", "mailchimp", "mailgun", "microsoft365",
-                                            "sendgrid"};
-  CHECK(edit_distance("kitten", "sitting") == 3);
-  CHECK(closest_match("mailchimpp", senders) == "mailchimp");
-  CHECK(closest_match("sendgird", senders) == "sendgrid");
-  CHECK(closest_match("google", senders) == "google-workspace");
-  CHECK(closest_match("Microsoft", senders) == "microsoft365");
-  CHECK(closest_match("salesforce", senders).empty());
-  CHECK(closest_match("sofail", {"fail", "softfail", "neutral"}) == "softfail");
-  CHECK(closest_match("ab", {"abc", "xyz"}) == "abc");
-  CHECK(closest_match("q", {"abc"}).empty());
-  // Too far for a typo even though it starts the same way.
-  CHECK(closest_match("mailxx", {"mailabc"}).empty());
-}

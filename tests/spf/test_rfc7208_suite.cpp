@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
+#include <sstream>
 
 #include "spf/evaluator.hpp"
 #include "tests/support/spf_suite.hpp"
@@ -50,4 +52,45 @@ TEST_CASE("the RFC 7208 conformance suite passes, results and explanations", "[s
       }
     }
   }
+}
+
+TEST_CASE("suite scenarios render as master files holding the TXT records the resolver serves",
+          "[spf][rfc7208]") {
+  const std::string path = test_support::suite_path();
+  if (path.empty() || !std::filesystem::exists(path)) {
+    WARN("skipped: RFC 7208 suite not found at " << (path.empty() ? "(no path)" : path)
+                                                 << " (set SPFCTL_SPF_SUITE)");
+    return;
+  }
+  auto joined = [](const std::vector<std::string>& strings) {
+    std::string text;
+    for (const std::string& piece : strings) text += piece;
+    return text;
+  };
+  int compared = 0;
+  for (const SuiteScenario& scenario : suite(path)) {
+    INFO("scenario: " << scenario.description);
+    std::istringstream rendered(test_support::master_file(scenario));
+    std::map<std::string, std::vector<std::string>> from_file;
+    for (const auto& [owner, strings] : test_support::master_file_txt_records(rendered))
+      from_file[dns::normalize_name(owner)].push_back(joined(strings));
+    dns::MemoryResolver resolver;
+    test_support::fill_resolver(scenario, resolver);
+    for (const test_support::SuiteName& name : scenario.zonedata) {
+      const dns::Answer answer = resolver.query(name.name, dns::RrType::TXT);
+      // Names reached through a CNAME, or written with \DDD escapes, are not compared here.
+      const bool alias =
+          std::any_of(name.records.begin(), name.records.end(),
+                      [](const test_support::SuiteRecord& record) { return record.type == "CNAME"; });
+      if (answer.failed() || alias || name.name.find_first_of(" :/%") != std::string::npos) continue;
+      std::vector<std::string> served;
+      for (const auto& strings : answer.txt) served.push_back(joined(strings));
+      INFO("name: " << name.name);
+      CHECK(from_file[dns::normalize_name(name.name)] == served);
+      ++compared;
+    }
+    CHECK(test_support::has_timeouts(scenario) ==
+          (test_support::master_file(scenario).find("TIMEOUT") != std::string::npos));
+  }
+  CHECK(compared > 150);
 }

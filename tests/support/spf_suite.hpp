@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <istream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -86,7 +87,8 @@ inline SuiteRecord parse_suite_record(const nlohmann::json& item) {
     return record;
   }
   if (!item.is_object() || item.size() != 1) throw std::runtime_error("unexpected record " + item.dump());
-  const auto& [type, value] = *item.items().begin();
+  const std::string type = item.begin().key();
+  const nlohmann::json& value = item.begin().value();
   record.type = type;
   if (value.is_string() && value.get<std::string>() == "TIMEOUT") {
     record.timeout = true;
@@ -283,9 +285,7 @@ inline std::string master_file(const SuiteScenario& scenario) {
 // enough of the syntax for spfctl's test material: comments, parentheses, quoted strings with
 // \" \\ and \DDD escapes, owner names carried over from the previous record.
 inline std::vector<std::pair<std::string, std::vector<std::string>>> master_file_txt_records(
-    const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path);
+    std::istream& in) {
   std::vector<std::pair<std::string, std::vector<std::string>>> records;
   std::string owner, line, logical;
   int depth = 0;
@@ -354,6 +354,13 @@ inline std::vector<std::pair<std::string, std::vector<std::string>>> master_file
     logical.clear();
   }
   return records;
+}
+
+inline std::vector<std::pair<std::string, std::vector<std::string>>> master_file_txt_records(
+    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  return master_file_txt_records(in);
 }
 
 }  // namespace spfctl::test_support

@@ -1,0 +1,481 @@
+#include "providers/powerdns.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <utility>
+
+#include "config/checks.hpp"
+#include "config/config.hpp"
+#include "dns/resolver.hpp"
+#include "error.hpp"
+#include "http/curl_client.hpp"
+#include "http/rate_limiter.hpp"
+#include "http/retry.hpp"
+
+namespace spfctl::providers {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t k_max_string = 255;
+constexpr std::string_view k_provider = "powerdns";
+// PowerDNS has no request quota; this only keeps a large run from flooding a shared server.
+constexpr http::RateLimit k_rate_limit{50, std::chrono::milliseconds(1000)};
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char k_hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                            c == '-' || c == '.' || c == '_' || c == '~' || c == '=';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += k_hex[c >> 4];
+      out += k_hex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+// The API's names are absolute: "example.com.", and "." for the root.
+std::string canonical(std::string_view name) {
+  return name.empty() ? "." : std::string(name) + ".";
+}
+
+bool in_zone(std::string_view name, std::string_view zone) {
+  if (zone.empty()) return true;
+  return name == zone ||
+         (name.size() > zone.size() && name.ends_with(zone) && name[name.size() - zone.size() - 1] == '.');
+}
+
+std::string in_quotes(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
+
+// RFC 7208 4.5: "v=spf1" alone or followed by a space, case-insensitively.
+bool is_spf(const TxtValue& value) {
+  const std::string text = value.joined();
+  if (text.size() < 6) return false;
+  std::string head = text.substr(0, 6);
+  std::ranges::transform(head, head.begin(),
+                         [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+  return head == "v=spf1" && (text.size() == 6 || text[6] == ' ');
+}
+
+void append_split(std::vector<std::string>& out, std::string text) {
+  if (text.size() <= k_max_string) {
+    out.push_back(std::move(text));
+    return;
+  }
+  for (std::size_t at = 0; at < text.size(); at += k_max_string) out.push_back(text.substr(at, k_max_string));
+}
+
+// The API's explanation in an error body: {"error": "..."}, or a short plain-text body.
+std::string api_message(const http::Response& response) {
+  const json body = json::parse(response.body, nullptr, false);
+  if (body.is_object() && body.contains("error") && body["error"].is_string())
+    return body["error"].get<std::string>();
+  if (body.is_discarded() && response.body.size() < 200) return response.body;
+  return {};
+}
+
+json parse_body(const http::Response& response, std::string_view context) {
+  json body = json::parse(response.body, nullptr, false);
+  if (body.is_discarded())
+    throw Error(std::string(k_provider) + ": " + std::string(context) +
+                ": the API answered with something that is not JSON; is api_url the PowerDNS webserver?");
+  return body;
+}
+
+// The TXT records of one RRset as the API reported them.
+struct RecordSet {
+  std::uint32_t ttl = 0;
+  std::vector<TxtValue> values;       // enabled records, in the API's order
+  std::vector<std::string> disabled;  // disabled records' content, verbatim
+};
+
+// The TXT RRsets in a zone GET answer, by lowercase name without the trailing dot; only names in
+// `wanted` when it is given.
+std::map<std::string, RecordSet> txt_sets(const json& zone, std::string_view context,
+                                          const std::vector<std::string>* wanted) {
+  std::map<std::string, RecordSet> out;
+  if (!zone.is_object() || !zone.contains("rrsets") || !zone["rrsets"].is_array())
+    throw Error(std::string(k_provider) + ": " + std::string(context) +
+                ": the API's zone has no rrsets list");
+  for (const json& rrset : zone["rrsets"]) {
+    if (rrset.value("type", "") != "TXT") continue;
+    const std::string name = dns::normalize_name(rrset.value("name", ""));
+    if (wanted && std::ranges::find(*wanted, name) == wanted->end()) continue;
+    RecordSet& set = out[name];
+    set.ttl = rrset.value("ttl", std::uint32_t{0});
+    for (const json& record : rrset.value("records", json::array())) {
+      const std::string content = record.value("content", "");
+      if (record.value("disabled", false)) {
+        set.disabled.push_back(content);
+        continue;
+      }
+      auto value = parse_powerdns_txt_content(content);
+      if (!value)
+        throw Error(std::string(k_provider) + ": " + std::string(context) + ": cannot read the TXT content " +
+                    content + " at " + in_quotes(name) + "; fix it with pdnsutil edit-zone");
+      set.values.push_back(std::move(*value));
+    }
+  }
+  return out;
+}
+
+const TxtValue* find_value(const std::vector<TxtValue>& values, const TxtValue& wanted) {
+  for (const TxtValue& v : values)
+    if (v.joined() == wanted.joined()) return &v;
+  return nullptr;
+}
+
+// The RRset to write at one name, and what it is built from.
+struct Write {
+  std::string name;
+  std::uint32_t ttl = 0;
+  std::vector<TxtValue> values;
+  std::vector<std::string> disabled;
+};
+
+}  // namespace
+
+std::string powerdns_txt_content(const TxtValue& value) {
+  std::vector<std::string> strings;
+  for (const std::string& s : value.strings) append_split(strings, s);
+  if (strings.empty()) strings.emplace_back();
+  std::string out;
+  for (const std::string& s : strings) {
+    if (!out.empty()) out += ' ';
+    out += '"';
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c < 0x20 || c >= 0x7f) {
+        out += '\\';
+        out += static_cast<char>('0' + c / 100);
+        out += static_cast<char>('0' + c / 10 % 10);
+        out += static_cast<char>('0' + c % 10);
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    out += '"';
+  }
+  return out;
+}
+
+std::optional<TxtValue> parse_powerdns_txt_content(std::string_view content) {
+  auto is_blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  TxtValue value;
+  std::size_t at = 0;
+  while (true) {
+    while (at < content.size() && is_blank(content[at])) ++at;
+    if (at == content.size()) break;
+    const bool quoted_string = content[at] == '"';
+    if (quoted_string) ++at;
+    std::string text;
+    bool closed = !quoted_string;
+    while (at < content.size()) {
+      const char c = content[at];
+      if (quoted_string && c == '"') {
+        closed = true;
+        ++at;
+        break;
+      }
+      if (!quoted_string && is_blank(c)) break;
+      if (c != '\\') {
+        text += c;
+        ++at;
+        continue;
+      }
+      if (at + 1 == content.size()) return std::nullopt;
+      if (at + 3 < content.size() && is_digit(content[at + 1]) && is_digit(content[at + 2]) &&
+          is_digit(content[at + 3])) {
+        const int code =
+            (content[at + 1] - '0') * 100 + (content[at + 2] - '0') * 10 + (content[at + 3] - '0');
+        if (code > 255) return std::nullopt;
+        text += static_cast<char>(code);
+        at += 4;
+      } else {
+        text += content[at + 1];
+        at += 2;
+      }
+    }
+    if (!closed) return std::nullopt;
+    append_split(value.strings, std::move(text));
+  }
+  if (value.strings.empty()) return std::nullopt;
+  return value;
+}
+
+PowerDnsProvider::PowerDnsProvider(PowerDnsOptions options) : m_options(std::move(options)) {
+  if (!m_options.http) throw std::invalid_argument("PowerDnsProvider needs an http client");
+  m_redactor.add_secret(m_options.api_key);
+}
+
+const Capabilities& PowerDnsProvider::capabilities() const {
+  static const Capabilities capabilities{.min_ttl = 1,
+                                         .max_ttl = 2147483647,
+                                         .max_string_bytes = k_max_string,
+                                         .max_value_bytes = 65535,
+                                         .multi_string = true,
+                                         .batch = true,
+                                         .replaces_rrset = true};
+  return capabilities;
+}
+
+http::Response PowerDnsProvider::send(http::Request request) const {
+  request.headers.push_back({"X-API-Key", m_options.api_key});
+  request.headers.push_back({"Accept", "application/json"});
+  if (!request.body.empty()) request.headers.push_back({"Content-Type", "application/json"});
+  return m_options.http->send(request);
+}
+
+void PowerDnsProvider::fail(std::string_view context, const http::Request& request,
+                            const http::Response& response) const {
+  std::string label(k_provider);
+  if (!context.empty()) label += ": " + std::string(context);
+  std::string message = http::http_error_message(m_redactor, label, request, response, api_message(response));
+  if (response.status == 401 || response.status == 403) {
+    message += "; check that " +
+               (m_options.api_key_env.empty() ? std::string("the API key")
+                                              : "the environment variable " + m_options.api_key_env) +
+               " holds the api-key set in pdns.conf";
+  } else if (response.status == 404 && context.empty()) {
+    message += "; check server_id (" + in_quotes(m_options.server_id) + ") and api_url";
+  } else if (response.transport_failed()) {
+    message += "; is pdns_server running with api=yes and webserver=yes at " + m_options.api_url + "?";
+  }
+  throw Error(m_redactor.redact(message));
+}
+
+std::string PowerDnsProvider::zone_url(const Zone& zone) const {
+  return m_options.api_url + "/api/v1/servers/" + percent_encode(m_options.server_id) + "/zones/" +
+         percent_encode(zone.id);
+}
+
+const std::vector<PowerDnsProvider::Zone>& PowerDnsProvider::zones() {
+  std::lock_guard lock(m_zones_mutex);
+  if (m_zones) return *m_zones;
+  const http::Request request{
+      http::Method::get,
+      m_options.api_url + "/api/v1/servers/" + percent_encode(m_options.server_id) + "/zones",
+      {},
+      {}};
+  const http::Response response = send(request);
+  if (!response.ok()) fail("", request, response);
+  const json body = parse_body(response, "listing zones");
+  if (!body.is_array())
+    throw Error(std::string(k_provider) + ": listing zones: the API's answer is not a list");
+  std::vector<Zone> found;
+  for (const json& zone : body) {
+    if (!zone.is_object()) continue;
+    const std::string name = zone.value("name", "");
+    found.push_back({dns::normalize_name(name), zone.value("id", name)});
+  }
+  m_zones = std::move(found);
+  return *m_zones;
+}
+
+const PowerDnsProvider::Zone& PowerDnsProvider::served_zone(std::string_view zone) {
+  const std::string wanted = dns::normalize_name(zone);
+  for (const Zone& z : zones())
+    if (z.name == wanted) return z;
+  throw Error(std::string(k_provider) + ": server " + in_quotes(m_options.server_id) + " at " +
+              m_options.api_url + " serves no zone " + in_quotes(wanted) +
+              "; create it (pdnsutil create-zone " + (wanted.empty() ? "." : wanted) +
+              ") or fix the domain's zone");
+}
+
+std::string PowerDnsProvider::zone_for(std::string_view name) {
+  const std::string wanted = dns::normalize_name(name);
+  const Zone* best = nullptr;
+  for (const Zone& z : zones())
+    if (in_zone(wanted, z.name) && (!best || z.name.size() > best->name.size())) best = &z;
+  if (!best)
+    throw Error(std::string(k_provider) + ": server " + in_quotes(m_options.server_id) + " at " +
+                m_options.api_url + " serves no zone containing " + in_quotes(wanted) +
+                "; create the zone first (pdnsutil create-zone ZONE) or check the domain name");
+  return best->name;
+}
+
+std::vector<TxtRecordSet> PowerDnsProvider::list(std::string_view zone,
+                                                 const std::vector<std::string>& names) {
+  const Zone& served = served_zone(zone);
+  const std::string context = "zone " + served.name;
+  std::vector<std::string> wanted;
+  for (const std::string& name : names) {
+    std::string n = dns::normalize_name(name);
+    if (std::ranges::find(wanted, n) == wanted.end()) wanted.push_back(std::move(n));
+  }
+  std::vector<TxtRecordSet> out;
+  for (const std::string& name : wanted) {
+    const http::Request request{
+        http::Method::get,
+        zone_url(served) + "?rrset_name=" + percent_encode(canonical(name)) + "&rrset_type=TXT",
+        {},
+        {}};
+    const http::Response response = send(request);
+    if (!response.ok()) fail(context, request, response);
+    const std::vector<std::string> only{name};
+    auto sets = txt_sets(parse_body(response, context), context, &only);
+    auto found = sets.find(name);
+    if (found == sets.end() || found->second.values.empty()) continue;
+    out.push_back({name, found->second.ttl, std::move(found->second.values), {}});
+  }
+  return out;
+}
+
+void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& changes) {
+  if (changes.empty()) return;
+  const Zone& served = served_zone(zone);
+  const std::string context = "zone " + served.name;
+  for (const Change& change : changes)
+    if (!in_zone(dns::normalize_name(change.name), served.name))
+      throw Error(std::string(k_provider) + ": " + context + ": " + in_quotes(change.name) +
+                  " is not in this zone; nothing was applied");
+
+  // The whole zone, because only its unfiltered GET reports disabled records, which a REPLACE
+  // would otherwise delete.
+  const http::Request read{http::Method::get, zone_url(served), {}, {}};
+  const http::Response current = send(read);
+  if (!current.ok()) fail(context, read, current);
+  std::map<std::string, RecordSet> live = txt_sets(parse_body(current, context), context, nullptr);
+
+  auto drift = [&](const Change& change, const std::string& what) {
+    return Error(std::string(k_provider) + ": " + context + ": cannot " +
+                 std::string(to_string(change.action)) + " the SPF value at " + in_quotes(change.name) +
+                 ": " + what + " (changed since it was read); nothing was applied; run spfctl plan again");
+  };
+
+  std::vector<Write> writes;
+  for (const Change& change : changes) {
+    const std::string name = dns::normalize_name(change.name);
+    auto write = std::ranges::find(writes, name, &Write::name);
+    if (write == writes.end()) {
+      const RecordSet& set = live[name];
+      writes.push_back({name, set.ttl, set.values, set.disabled});
+      write = writes.end() - 1;
+    }
+    write->ttl = change.ttl;
+    if (change.before) {
+      const TxtValue* old = find_value(write->values, *change.before);
+      if (!old) throw drift(change, in_quotes(change.before->joined()) + " is no longer published");
+      write->values.erase(write->values.begin() + (old - write->values.data()));
+    }
+    if (change.after) {
+      if (change.action == Change::Action::create)
+        for (const TxtValue& v : write->values)
+          if (is_spf(v) && v.joined() != change.after->joined())
+            throw drift(change, "it already holds the SPF value " + in_quotes(v.joined()));
+      if (!find_value(write->values, *change.after)) write->values.push_back(*change.after);
+    }
+  }
+
+  json rrsets = json::array();
+  for (const Write& write : writes) {
+    json rrset = {{"name", canonical(write.name)}, {"type", "TXT"}};
+    if (write.values.empty() && write.disabled.empty()) {
+      rrset["changetype"] = "DELETE";
+    } else {
+      json records = json::array();
+      for (const TxtValue& value : write.values)
+        records.push_back({{"content", powerdns_txt_content(value)}, {"disabled", false}});
+      for (const std::string& content : write.disabled)
+        records.push_back({{"content", content}, {"disabled", true}});
+      rrset["changetype"] = "REPLACE";
+      rrset["ttl"] = write.ttl;
+      rrset["records"] = std::move(records);
+    }
+    rrsets.push_back(std::move(rrset));
+  }
+  const http::Request patch{http::Method::patch, zone_url(served), {}, json{{"rrsets", rrsets}}.dump()};
+  const http::Response response = send(patch);
+  if (!response.ok())
+    fail(context + ": none of the " + std::to_string(changes.size()) +
+             (changes.size() == 1 ? " change was" : " changes were") + " applied",
+         patch, response);
+}
+
+std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
+                                        const ProviderEnvironment& environment) {
+  static const std::vector<std::string> k_settings = {"api_url", "server_id", "api_key_env"};
+  const std::string table = "[providers." + config.name + "]";
+  std::vector<config::Diagnostic> problems;
+  for (const auto& [key, setting] : config.settings) {
+    if (std::ranges::find(k_settings, key) != k_settings.end()) continue;
+    const std::string match = config::closest_match(key, k_settings);
+    problems.push_back(
+        {setting.location, "unknown setting " + in_quotes(key) + " in " + table + " of type powerdns" +
+                               (match.empty() ? "" : "; did you mean " + in_quotes(match) + "?") +
+                               " (settings: api_url, server_id, api_key_env)"});
+  }
+  auto setting = [&](const std::string& key) -> const config::ProviderSetting* {
+    auto found = config.settings.find(key);
+    return found == config.settings.end() ? nullptr : &found->second;
+  };
+
+  PowerDnsOptions options;
+  if (const auto* url = setting("api_url")) {
+    std::string text = url->value;
+    while (text.ends_with('/')) text.pop_back();
+    if (text.ends_with("/api/v1")) text.resize(text.size() - 7);
+    try {
+      http::check_api_url(text);
+      options.api_url = text;
+    } catch (const Error& e) {
+      problems.push_back({url->location, "api_url in " + table + ": " + e.what()});
+    }
+  } else {
+    problems.push_back({config.location, table + " needs api_url, the PowerDNS webserver's address, e.g. "
+                                                 "api_url = \"http://127.0.0.1:8081\""});
+  }
+  if (const auto* id = setting("server_id")) {
+    if (id->value.empty() || id->value.find('/') != std::string::npos)
+      problems.push_back({id->location, "server_id in " + table +
+                                            " must be a server name such as "
+                                            "\"localhost\", not " +
+                                            in_quotes(id->value)});
+    options.server_id = id->value;
+  }
+  const auto* key_env = setting("api_key_env");
+  if (!key_env)
+    problems.push_back({config.location, table + " needs api_key_env, the name of the environment variable "
+                                                 "holding the API key, e.g. api_key_env = \"PDNS_API_KEY\""});
+  else if (!config::is_env_var_name(key_env->value))
+    problems.push_back({key_env->location, "api_key_env in " + table +
+                                               " must name an environment variable (letters, digits and "
+                                               "underscores)"});
+  if (!problems.empty()) throw config::ConfigError(std::move(problems));
+
+  options.api_key_env = key_env->value;
+  const char* key = environment.getenv ? environment.getenv(options.api_key_env.c_str())
+                                       : std::getenv(options.api_key_env.c_str());
+  if (key == nullptr || *key == '\0')
+    throw Error("provider " + in_quotes(config.name) + ": the environment variable " + options.api_key_env +
+                " (api_key_env at " + key_env->location.to_string() + ") is " +
+                (key == nullptr ? "not set" : "empty") +
+                "; export it with the api-key from pdns.conf before running spfctl");
+  options.api_key = key;
+
+  if (environment.http) {
+    options.http = environment.http;
+  } else {
+    auto limiter = http::shared_rate_limiter(http::account_key(k_provider, options.api_url, options.api_key),
+                                             k_rate_limit);
+    options.http = std::make_shared<http::RetryingClient>(std::make_shared<http::RateLimitedClient>(
+        std::make_shared<http::CurlHttpClient>(), std::move(limiter)));
+  }
+  return std::make_unique<PowerDnsProvider>(std::move(options));
+}
+
+}  // namespace spfctl::providers
