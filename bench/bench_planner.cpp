@@ -19,7 +19,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -54,6 +56,7 @@ struct Options {
   std::uint64_t seed = 1;
   std::string snapshot = SPFCTL_SENDERS_ZONE;
   int timeout_ms = 2000;
+  bool warm = false;
   // Internal: set in the child process that runs one measurement.
   std::size_t child_domains = 0;
   std::string server;
@@ -106,10 +109,26 @@ int run_child(const Options& options) {
   }
   for (std::size_t i = 0; i < errors.size() && i < 5; ++i) std::cerr << "  error: " << errors[i] << "\n";
 
+  // Planning again over the same, now complete, snapshot: the computing part of the wall time.
+  std::string warm;
+  if (options.warm) {
+    const std::uint64_t sent_before = live.queries_sent();
+    const auto again = Clock::now();
+    const std::size_t replanned =
+        plan::plan_domains(
+            cache, config.domains,
+            [&](const config::DomainPolicy& policy) { return read_apex(cache, policy); }, options.threads)
+            .size();
+    warm = " warm_s=" + std::to_string(seconds_since(again)) +
+           " warm_sent=" + std::to_string(live.queries_sent() - sent_before) +
+           " warm_domains=" + std::to_string(replanned);
+  }
+
   std::cout << "config_s=" << config_seconds << " plan_s=" << plan_seconds << " sent=" << live.queries_sent()
             << " distinct=" << cache.misses() << " hits=" << cache.hits() << " ok=" << ok
             << " errors=" << errors.size() << " equivalent=" << equivalent << " flattened=" << flattened
-            << " chained=" << chained << " over_ten=" << over_ten << " max_lookups=" << max_lookups << "\n";
+            << " chained=" << chained << " over_ten=" << over_ten << " max_lookups=" << max_lookups << warm
+            << "\n";
   return 0;
 }
 
@@ -148,17 +167,18 @@ Measurement measure(const Options& options, std::size_t domains, const std::stri
   Measurement result;
   result.domains = domains;
   result.load = load_average();
-  const std::vector<std::string> args = {"spfctl_bench_planner",
-                                         "--child",
-                                         std::to_string(domains),
-                                         "--server",
-                                         server,
-                                         "--threads",
-                                         std::to_string(options.threads),
-                                         "--seed",
-                                         std::to_string(options.seed),
-                                         "--timeout-ms",
-                                         std::to_string(options.timeout_ms)};
+  std::vector<std::string> args = {"spfctl_bench_planner",
+                                   "--child",
+                                   std::to_string(domains),
+                                   "--server",
+                                   server,
+                                   "--threads",
+                                   std::to_string(options.threads),
+                                   "--seed",
+                                   std::to_string(options.seed),
+                                   "--timeout-ms",
+                                   std::to_string(options.timeout_ms)};
+  if (options.warm) args.push_back("--warm");
   std::vector<char*> argv;
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -171,7 +191,9 @@ Measurement measure(const Options& options, std::size_t domains, const std::stri
   posix_spawn_file_actions_addclose(&actions, out[0]);
   posix_spawn_file_actions_addclose(&actions, out[1]);
   pid_t pid = -1;
-  const int spawned = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), environ);
+  // The path rather than /proc/self/exe itself, which under valgrind is valgrind's own binary.
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const int spawned = posix_spawn(&pid, self.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   if (spawned != 0) {
@@ -209,12 +231,54 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
-void print_row(const Measurement& m) {
-  auto v = [&](const char* key) { return m.values.count(key) ? m.values.at(key) : -1.0; };
-  std::printf("%7zu %6.2f %7.3f %7.3f %6.2f %8.0f %8.0f %8.0f %6.0f %6.0f %6.0f %6.0f %6.0f %6.0f %7.1f\n",
-              m.domains, m.load, v("config_s"), v("plan_s"), m.cpu_seconds, v("sent"), v("distinct"),
-              v("hits"), v("ok"), v("errors"), v("equivalent"), v("over_ten"), v("flattened"), v("chained"),
-              m.peak_mb);
+// The table's columns: two header lines, a width, decimals and the value.
+struct Column {
+  const char* title;
+  const char* unit;
+  int width;
+  int decimals;
+  std::function<double(const Measurement&)> value;
+};
+
+std::vector<Column> columns(bool warm) {
+  auto field = [](const char* key) {
+    return [key](const Measurement& m) {
+      const auto found = m.values.find(key);
+      return found == m.values.end() ? -1.0 : found->second;
+    };
+  };
+  std::vector<Column> out = {
+      {"domains", "", 7, 0, [](const Measurement& m) { return static_cast<double>(m.domains); }},
+      {"load", "1-min", 6, 2, [](const Measurement& m) { return m.load; }},
+      {"config", "s", 7, 3, field("config_s")},
+      {"wall", "s", 7, 3, field("plan_s")},
+      {"cpu", "s", 6, 2, [](const Measurement& m) { return m.cpu_seconds; }},
+      {"queries", "sent", 8, 0, field("sent")},
+      {"distinct", "asked", 8, 0, field("distinct")},
+      {"cache", "hits", 8, 0, field("hits")},
+      {"ok", "", 6, 0, field("ok")},
+      {"errors", "", 6, 0, field("errors")},
+      {"proved", "", 6, 0, field("equivalent")},
+      {">10", "as is", 6, 0, field("over_ten")},
+      {"flat", "", 6, 0, field("flattened")},
+      {"chain", "", 6, 0, field("chained")},
+      {"max", "lookups", 7, 0, field("max_lookups")},
+      {"peak", "MB", 7, 1, [](const Measurement& m) { return m.peak_mb; }},
+  };
+  if (warm) out.insert(out.begin() + 4, {"warm", "s", 7, 3, field("warm_s")});
+  return out;
+}
+
+void print_header(const std::vector<Column>& table) {
+  for (const Column& c : table) std::printf("%*s ", c.width, c.title);
+  std::printf("\n");
+  for (const Column& c : table) std::printf("%*s ", c.width, c.unit);
+  std::printf("\n");
+}
+
+void print_row(const std::vector<Column>& table, const Measurement& m) {
+  for (const Column& c : table) std::printf("%*.*f ", c.width, c.decimals, c.value(m));
+  std::printf("\n");
   std::fflush(stdout);
 }
 
@@ -232,19 +296,17 @@ int run_parent(const Options& options) {
   std::printf("knotd on %s serving %s and %zu generated domains (seed %llu), ready in %.1f s; %d threads\n\n",
               knot.address().c_str(), options.snapshot.c_str(), largest,
               static_cast<unsigned long long>(options.seed), seconds_since(start), options.threads);
-  std::printf("%7s %6s %7s %7s %6s %8s %8s %8s %6s %6s %6s %6s %6s %6s %7s\n", "domains", "load", "config",
-              "wall", "cpu", "queries", "distinct", "hits", "ok", "errors", "proved", ">10", "flat", "chain",
-              "peak");
-  std::printf("%7s %6s %7s %7s %6s %8s %8s %8s %6s %6s %6s %6s %6s %6s %7s\n", "", "1-min", "s", "s", "s",
-              "sent", "asked", "", "", "", "", "lookups", "", "", "MB");
+  const std::vector<Column> table = columns(options.warm);
+  print_header(table);
 
   bool healthy = true;
   std::vector<Measurement> targets;
   for (const std::size_t domains : options.domains) {
     for (int r = 0; r < options.repeat; ++r) {
       const Measurement m = measure(options, domains, knot.address());
-      print_row(m);
-      healthy = healthy && m.values.at("errors") == 0 && m.values.at("sent") == m.values.at("distinct");
+      print_row(table, m);
+      healthy = healthy && m.values.at("errors") == 0 && m.values.at("sent") == m.values.at("distinct") &&
+                (!options.warm || m.values.at("warm_sent") == 0);
       if (domains == k_target_domains) targets.push_back(m);
     }
   }
@@ -279,6 +341,9 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--timeout-ms", options.timeout_ms, "DNS timeout of the first try")
       ->check(CLI::Range(1, 60'000));
+  app.add_flag(
+      "--warm", options.warm,
+      "plan each domain count a second time over the same, complete, cache and report that time too");
   app.add_option("--child", options.child_domains)->group("");
   app.add_option("--server", options.server)->group("");
   CLI11_PARSE(app, argc, argv);
