@@ -5,7 +5,7 @@
 // (taken by the parent from wait4) is its own. docs/PERFORMANCE.md has the figures.
 //
 //   spfctl_bench_planner [--domains 100,1000,10000] [--threads 64] [--repeat 1] [--seed 1]
-//                        [--snapshot examples/dns/senders.zone]
+//                        [--snapshot examples/dns/senders.zone] [--timeout-ms 2000] [--warm]
 //
 // Exits 1 when a domain could not be planned or a question was sent twice; the time and memory
 // targets are reported, not enforced, since the machine may be busy with other work.
@@ -16,7 +16,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
