@@ -12,6 +12,7 @@
 #include "providers/godaddy.hpp"
 #include "tests/support/godaddy_fake.hpp"
 #include "tests/support/provider_conformance.hpp"
+#include "tests/support/provider_testing.hpp"
 
 using namespace spfctl;
 using namespace std::chrono_literals;
@@ -28,35 +29,11 @@ namespace {
 const std::string k_zone = "example.com";
 const std::string k_chain = "_spf1.example.com";
 
-config::ProviderConfig provider_config(std::map<std::string, std::string> settings) {
-  config::ProviderConfig out;
-  out.name = "gd";
-  out.type = "godaddy";
-  out.location = {"spfctl.toml", 7, 1};
-  std::uint32_t line = 8;
-  for (auto& [key, value] : settings) out.settings[key] = {value, {"spfctl.toml", line++, 1}};
-  return out;
+config::ProviderConfig provider_config(const std::map<std::string, std::string>& settings) {
+  return testing::provider_config("gd", "godaddy", settings);
 }
 
-// Answers every request with one canned response and keeps the URLs asked for.
-class CannedClient : public http::HttpClient {
- public:
-  CannedClient(int status, std::string body) : m_status(status), m_body(std::move(body)) {}
-  http::Response send(const http::Request& request) override {
-    std::lock_guard lock(m_mutex);
-    urls.push_back(request.url);
-    http::Response response;
-    response.status = m_status;
-    response.body = m_body;
-    return response;
-  }
-  std::vector<std::string> urls;
-
- private:
-  std::mutex m_mutex;
-  int m_status;
-  std::string m_body;
-};
+using testing::CannedClient;
 
 // A fake account holding example.com, whose apex has the conformance suite's other values (with a
 // TTL of their own), and a provider pointed at it.
