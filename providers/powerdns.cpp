@@ -9,6 +9,7 @@
 
 #include "config/checks.hpp"
 #include "config/config.hpp"
+#include "dns/live_resolver.hpp"
 #include "dns/resolver.hpp"
 #include "error.hpp"
 #include "http/curl_client.hpp"
@@ -405,7 +406,7 @@ void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& c
 
 std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
                                         const ProviderEnvironment& environment) {
-  static const std::vector<std::string> k_settings = {"api_url", "server_id", "api_key_env"};
+  static const std::vector<std::string> k_settings = {"api_url", "server_id", "api_key_env", "dns_server"};
   const std::string table = "[providers." + config.name + "]";
   std::vector<config::Diagnostic> problems;
   for (const auto& [key, setting] : config.settings) {
@@ -414,7 +415,7 @@ std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
     problems.push_back(
         {setting.location, "unknown setting " + in_quotes(key) + " in " + table + " of type powerdns" +
                                (match.empty() ? "" : "; did you mean " + in_quotes(match) + "?") +
-                               " (settings: api_url, server_id, api_key_env)"});
+                               " (settings: api_url, server_id, api_key_env, dns_server)"});
   }
   auto setting = [&](const std::string& key) -> const config::ProviderSetting* {
     auto found = config.settings.find(key);
@@ -443,6 +444,13 @@ std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
                                             "\"localhost\", not " +
                                             in_quotes(id->value)});
     options.server_id = id->value;
+  }
+  if (const auto* server = setting("dns_server")) {
+    try {
+      options.dns_server = dns::parse_server_address(server->value).to_string();
+    } catch (const Error& e) {
+      problems.push_back({server->location, "dns_server in " + table + ": " + e.what()});
+    }
   }
   const auto* key_env = setting("api_key_env");
   if (!key_env)

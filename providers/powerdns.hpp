@@ -30,6 +30,7 @@ struct PowerDnsOptions {
   std::string api_key;
   std::string api_key_env;                 // the variable the key came from, named in authentication errors
   std::shared_ptr<http::HttpClient> http;  // sends every request; required
+  std::optional<std::string> dns_server;   // `dns_server`: where the zones answer over DNS, "ADDR:PORT"
 };
 
 class PowerDnsProvider : public Provider {
@@ -60,6 +61,8 @@ class PowerDnsProvider : public Provider {
   // refuses the PATCH. An empty `changes` sends nothing.
   void apply(std::string_view zone, const std::vector<Change>& changes) override;
 
+  std::optional<std::string> dns_server() const override { return m_options.dns_server; }
+
  private:
   struct Zone {
     std::string name;  // lowercase, no trailing dot
@@ -81,7 +84,8 @@ class PowerDnsProvider : public Provider {
 
 // A PowerDNS provider from a [providers.NAME] table of type "powerdns". Settings: api_url
 // (required; https, or http to a loopback host only), server_id (default "localhost"), api_key_env
-// (required: the name of the environment variable holding the API key). Throws config::ConfigError
+// (required: the name of the environment variable holding the API key), dns_server (optional,
+// ADDR[:PORT] of the server's DNS listener, asked after apply to verify). Throws config::ConfigError
 // listing every bad or unknown setting with its location, and spfctl::Error when the variable is
 // unset or empty (naming it, never showing a value).
 const Capabilities& powerdns_capabilities();

@@ -80,6 +80,7 @@ struct ProviderEnvironment {
   std::string read(const std::string& name) const;
 };
 
+// Calls for different zones may run on different threads at once; adapters guard what they share.
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -98,6 +99,10 @@ class Provider {
   // spfctl::Error saying which change failed; the changes before it stay applied (apply again
   // converges, since the plan is recomputed from what is then published).
   virtual void apply(std::string_view zone, const std::vector<Change>& changes) = 0;
+
+  // A server that answers authoritatively for the provider's zones, "ADDR:PORT", which apply asks
+  // over DNS to check what it published; nullopt when the provider names none.
+  virtual std::optional<std::string> dns_server() const { return std::nullopt; }
 };
 
 }  // namespace spfctl::providers

@@ -80,6 +80,9 @@ class Rfc2136Provider : public Provider {
   // unknown — and the spfctl::Error says why: a refused key, the update ACL, changed records, ...
   void apply(std::string_view zone, const std::vector<Change>& changes) override;
 
+  // The primary server itself.
+  std::optional<std::string> dns_server() const override { return m_settings.server.to_string(); }
+
  private:
   // Signs `message` when a key is set, sends it and returns the decoded answer, whose signature is
   // checked. For errors, `subject` says what the message is ("the update of zone 'x'") and `scope`

@@ -19,6 +19,8 @@ const std::vector<CommandSpec>& command_table() {
       {"flatten", "the lookup-safe record set for a domain's published SPF, proved equivalent",
        setup_flatten},
       {"plan", "show the SPF changes the configuration needs, per domain, without publishing", setup_plan},
+      {"apply", "publish the planned SPF changes (or a saved plan), after checks and confirmation",
+       setup_apply},
       {"providers", "list the provider types spfctl can publish to, with their capabilities",
        setup_providers},
   };

@@ -9,6 +9,7 @@ namespace spfctl::cli {
 void setup_eval(CLI::App& command, const GlobalOptions& globals, Outcome& outcome);
 void setup_check(CLI::App& command, const GlobalOptions& globals, Outcome& outcome);
 void setup_flatten(CLI::App& command, const GlobalOptions& globals, Outcome& outcome);
+void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outcome);
 void setup_plan(CLI::App& command, const GlobalOptions& globals, Outcome& outcome);
 void setup_providers(CLI::App& command, const GlobalOptions& globals, Outcome& outcome);
 

@@ -23,7 +23,12 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// <prefix>N.<domain> with N a positive number.
+std::string quote(std::string_view text) {
+  return "'" + std::string(text) + "'";
+}
+
+}  // namespace
+
 bool is_chained_name(std::string_view name, std::string_view domain, std::string_view prefix) {
   if (name.size() <= prefix.size() + domain.size() + 1 || !name.starts_with(prefix) ||
       !name.ends_with(domain) || name[name.size() - domain.size() - 1] != '.')
@@ -33,12 +38,6 @@ bool is_chained_name(std::string_view name, std::string_view domain, std::string
     return std::isdigit(static_cast<unsigned char>(c));
   });
 }
-
-std::string quote(std::string_view text) {
-  return "'" + std::string(text) + "'";
-}
-
-}  // namespace
 
 std::vector<TxtValue> LiveRecords::spf_values(const std::string& name) const {
   std::vector<TxtValue> out;

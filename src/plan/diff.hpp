@@ -39,6 +39,10 @@ using ListFunction =
 void read_managed(LiveRecords& live, std::string_view domain, std::string_view chain_prefix,
                   const std::vector<std::string>& wanted, const ListFunction& list);
 
+// True when `name` is a chained name of `domain`: <prefix>N.<domain> with N a positive number
+// without leading zeros (all arguments lowercase, no trailing dot).
+bool is_chained_name(std::string_view name, std::string_view domain, std::string_view prefix);
+
 // The chained names (<prefix>N.<domain>, N ≥ 1) that the SPF record `value` includes or redirects
 // to, in the order it names them, lowercase.
 std::vector<std::string> chained_targets(std::string_view value, std::string_view domain,

@@ -274,6 +274,12 @@ Plan parse_plan(std::string_view text, const std::string& source) {
   return Reader(source).plan(root);
 }
 
+std::string as_plan_text(std::string_view text) {
+  const std::string quoted =
+      Ordered(std::string(text)).dump(-1, ' ', false, Ordered::error_handler_t::replace);
+  return Ordered::parse(quoted).get<std::string>();
+}
+
 void write_plan_file(const std::filesystem::path& path, const Plan& plan) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out)

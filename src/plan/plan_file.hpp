@@ -61,6 +61,10 @@ std::string to_json_text(const Plan& plan);
 // needs \"after\"").
 Plan parse_plan(std::string_view text, const std::string& source);
 
+// `text` as a plan file stores it: bytes that are not UTF-8 become U+FFFD. Values read back from a
+// plan are compared with published ones through this.
+std::string as_plan_text(std::string_view text);
+
 // Writes `plan` to `path`; throws spfctl::Error when it cannot.
 void write_plan_file(const std::filesystem::path& path, const Plan& plan);
 

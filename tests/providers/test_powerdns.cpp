@@ -111,7 +111,7 @@ struct Fake {
 
   PowerDnsProvider provider() {
     return PowerDnsProvider(PowerDnsOptions{server.base_url(), "localhost", k_key, "PDNS_API_KEY",
-                                            std::make_shared<spfctl::http::CurlHttpClient>()});
+                                            std::make_shared<spfctl::http::CurlHttpClient>(), std::nullopt});
   }
 
   std::vector<RecordedRequest> of(const std::string& method) const {
@@ -262,8 +262,8 @@ TEST_CASE("powerdns list keeps to the names asked for when the server ignores th
     res.set_content(example_zone().dump(), "application/json");
   });
   server.start();
-  PowerDnsProvider provider(
-      {server.base_url(), "localhost", k_key, "", std::make_shared<spfctl::http::CurlHttpClient>()});
+  PowerDnsProvider provider({server.base_url(), "localhost", k_key, "",
+                             std::make_shared<spfctl::http::CurlHttpClient>(), std::nullopt});
   const auto sets = provider.list("example.com", {"EXAMPLE.com."});
   REQUIRE(sets.size() == 1);
   CHECK(sets[0].name == "example.com");
@@ -422,7 +422,7 @@ TEST_CASE("powerdns authentication and connection failures say what to check", "
     });
     server.start();
     PowerDnsProvider provider({server.base_url(), "localhost", k_key, "PDNS_API_KEY",
-                               std::make_shared<spfctl::http::CurlHttpClient>()});
+                               std::make_shared<spfctl::http::CurlHttpClient>(), std::nullopt});
     const std::string message = error_text([&] { provider.zone_for("example.com"); });
     CHECK_THAT(message, Catch::StartsWith("powerdns: GET") && Catch::Contains("401 unauthorized") &&
                             Catch::Contains("PDNS_API_KEY"));
@@ -430,7 +430,7 @@ TEST_CASE("powerdns authentication and connection failures say what to check", "
   }
   SECTION("nothing listening") {
     PowerDnsProvider provider({"http://127.0.0.1:" + std::to_string(unused_port()), "localhost", k_key, "",
-                               std::make_shared<spfctl::http::CurlHttpClient>()});
+                               std::make_shared<spfctl::http::CurlHttpClient>(), std::nullopt});
     const std::string message = error_text([&] { provider.zone_for("example.com"); });
     CHECK_THAT(message, Catch::Contains("connection failed") && Catch::Contains("is pdns_server running"));
   }
@@ -440,8 +440,8 @@ TEST_CASE("powerdns authentication and connection failures say what to check", "
       res.set_content("<html>a proxy</html>", "text/html");
     });
     server.start();
-    PowerDnsProvider provider(
-        {server.base_url(), "localhost", k_key, "", std::make_shared<spfctl::http::CurlHttpClient>()});
+    PowerDnsProvider provider({server.base_url(), "localhost", k_key, "",
+                               std::make_shared<spfctl::http::CurlHttpClient>(), std::nullopt});
     CHECK_THAT(error_text([&] { provider.zone_for("example.com"); }), Catch::Contains("not JSON"));
   }
 }

@@ -1,0 +1,225 @@
+#include "apply/execute.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "apply/rebase.hpp"
+#include "dns/live_resolver.hpp"
+#include "error.hpp"
+#include "spf/select.hpp"
+
+namespace spfctl::apply {
+
+using providers::Change;
+using providers::TxtValue;
+
+namespace {
+
+// A server may take a moment to serve what its API just stored.
+constexpr int k_dns_attempts = 5;
+constexpr std::chrono::milliseconds k_dns_pause{300};
+
+std::vector<std::string> touched_names(const DomainJob& job) {
+  std::vector<std::string> names = {dns::normalize_name(job.domain)};
+  for (const Change& change : job.changes)
+    if (std::find(names.begin(), names.end(), change.name) == names.end()) names.push_back(change.name);
+  return names;
+}
+
+plan::LiveRecords read_back(const DomainJob& job, const std::vector<std::string>& names) {
+  plan::LiveRecords fresh;
+  plan::read_managed(fresh, job.domain, job.chain_prefix, names, [&](const std::vector<std::string>& wanted) {
+    return job.provider->list(job.zone, wanted);
+  });
+  return fresh;
+}
+
+std::vector<std::string> sorted_joined(const std::vector<TxtValue>& values) {
+  std::vector<std::string> out;
+  for (const TxtValue& value : values) out.push_back(value.joined());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> at(const std::map<std::string, std::vector<std::string>>& state,
+                            const std::string& name) {
+  const auto it = state.find(name);
+  return it == state.end() ? std::vector<std::string>{} : it->second;
+}
+
+std::string describe(const std::vector<std::string>& values) {
+  if (values.empty()) return "no SPF record";
+  std::string out;
+  for (const std::string& value : values) out += (out.empty() ? "'" : "' and '") + value;
+  return out + "'";
+}
+
+// What differs between what the provider lists now and what `changes` should have left.
+std::vector<std::string> differences(const DomainJob& job, const std::vector<Change>& changes,
+                                     const plan::LiveRecords& fresh, const std::vector<std::string>& names,
+                                     bool check_ttl) {
+  const auto expected = expected_spf(job.live, changes);
+  std::vector<std::string> found;
+  for (const std::string& name : names) {
+    const std::vector<std::string> now = sorted_joined(fresh.spf_values(name));
+    if (now != at(expected, name))
+      found.push_back(name + ": expected " + describe(at(expected, name)) + ", read back " + describe(now));
+    if (sorted_joined(fresh.other_values(name)) != sorted_joined(job.live.other_values(name)))
+      found.push_back(name + ": the other TXT values there changed");
+  }
+  if (!check_ttl) return found;
+  std::map<std::string, std::uint32_t> ttl;
+  for (const Change& change : changes)
+    if (change.after) ttl[change.name] = change.ttl;
+  for (const auto& [name, wanted] : ttl) {
+    const auto it = fresh.sets.find(name);
+    if (it != fresh.sets.end() && !it->second.values.empty() && it->second.ttl != wanted)
+      found.push_back(name + ": expected ttl " + std::to_string(wanted) + ", read back " +
+                      std::to_string(it->second.ttl));
+  }
+  return found;
+}
+
+std::string first_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) out += (out.empty() ? "" : "; ") + line;
+  return out;
+}
+
+// How many of the job's changes are in effect, judging by what the provider lists now.
+std::optional<std::size_t> applied_count(const DomainJob& job) {
+  try {
+    const std::vector<std::string> names = touched_names(job);
+    const plan::LiveRecords fresh = read_back(job, names);
+    for (std::size_t k = job.changes.size() + 1; k-- > 0;) {
+      const std::vector<Change> prefix(job.changes.begin(),
+                                       job.changes.begin() + static_cast<std::ptrdiff_t>(k));
+      if (differences(job, prefix, fresh, names, false).empty()) return k;
+    }
+  } catch (const Error&) {
+  }
+  return std::nullopt;
+}
+
+std::string verify_dns(const DomainJob& job, const std::string& server, const DnsReader& dns,
+                       const std::vector<std::string>& names) {
+  const auto expected = expected_spf(job.live, job.changes);
+  std::vector<std::string> found;
+  for (int attempt = 0; attempt < k_dns_attempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(k_dns_pause);
+    found.clear();
+    try {
+      for (const std::string& name : names) {
+        std::vector<std::string> now;
+        for (const std::string& value : dns(server, name))
+          if (spf::is_spf_record(value)) now.push_back(value);
+        std::sort(now.begin(), now.end());
+        if (now != at(expected, name))
+          found.push_back(name + ": expected " + describe(at(expected, name)) + ", DNS at " + server +
+                          " answers " + describe(now));
+      }
+    } catch (const Error& e) {
+      found = {e.what()};
+    }
+    if (found.empty()) return "";
+  }
+  return first_lines(found);
+}
+
+DomainOutcome run_job(const DomainJob& job, const DnsReader& dns) {
+  DomainOutcome outcome;
+  try {
+    if (!job.changes.empty()) job.provider->apply(job.zone, job.changes);
+  } catch (const Error& e) {
+    outcome.error = e.what();
+    outcome.applied = applied_count(job);
+    return outcome;
+  }
+  outcome.applied = job.changes.size();
+  const std::vector<std::string> names = touched_names(job);
+  try {
+    const plan::LiveRecords fresh = read_back(job, names);
+    const std::vector<std::string> found = differences(job, job.changes, fresh, names, true);
+    if (!found.empty()) {
+      outcome.verify_error = "read back from the provider: " + first_lines(found);
+      return outcome;
+    }
+  } catch (const Error& e) {
+    outcome.verify_error = std::string("could not read back from the provider: ") + e.what();
+    return outcome;
+  }
+  outcome.verified_by = "provider";
+  if (const std::optional<std::string> server = job.provider->dns_server(); server && dns) {
+    outcome.verify_error = verify_dns(job, *server, dns, names);
+    if (outcome.verify_error.empty()) outcome.verified_by = "provider and DNS at " + *server;
+  }
+  return outcome;
+}
+
+}  // namespace
+
+DnsReader dns_reader(double timeout_seconds) {
+  struct Pool {
+    std::mutex mutex;
+    std::map<std::string, std::shared_ptr<dns::LiveResolver>> resolvers;
+  };
+  auto pool = std::make_shared<Pool>();
+  const int timeout_ms = static_cast<int>(std::lround(timeout_seconds * 1000));
+  return [pool, timeout_ms](const std::string& server, const std::string& name) {
+    std::shared_ptr<dns::LiveResolver> resolver;
+    {
+      const std::lock_guard lock(pool->mutex);
+      auto& slot = pool->resolvers[server];
+      if (!slot)
+        slot = std::make_shared<dns::LiveResolver>(dns::LiveResolverOptions{{server}, timeout_ms, 2});
+      resolver = slot;
+    }
+    const dns::Answer answer = resolver->query(name, dns::RrType::TXT);
+    if (answer.failed())
+      throw Error("DNS at " + server + " did not answer for " + name + ": " +
+                  (answer.detail.empty() ? std::string("no answer") : answer.detail));
+    std::vector<std::string> values;
+    for (const std::vector<std::string>& strings : answer.txt) {
+      std::string joined;
+      for (const std::string& s : strings) joined += s;
+      values.push_back(std::move(joined));
+    }
+    return values;
+  };
+}
+
+std::vector<DomainOutcome> execute(const std::vector<DomainJob>& jobs, int parallel, const DnsReader& dns,
+                                   const std::function<void(std::size_t, const DomainOutcome&)>& done) {
+  std::vector<std::vector<std::size_t>> groups;
+  std::map<std::pair<std::string, std::string>, std::size_t> group_of;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const auto key = std::make_pair(jobs[i].provider_name, jobs[i].zone);
+    const auto [it, added] = group_of.emplace(key, groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(i);
+  }
+  std::vector<DomainOutcome> outcomes(jobs.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t g = next++; g < groups.size(); g = next++)
+      for (std::size_t i : groups[g]) {
+        outcomes[i] = run_job(jobs[i], dns);
+        if (done) done(i, outcomes[i]);
+      }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(groups.size(), static_cast<std::size_t>(std::max(parallel, 1)));
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& thread : pool) thread.join();
+  return outcomes;
+}
+
+}  // namespace spfctl::apply

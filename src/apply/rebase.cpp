@@ -1,0 +1,117 @@
+#include "apply/rebase.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "plan/plan_file.hpp"
+#include "spf/select.hpp"
+
+namespace spfctl::apply {
+
+using providers::Change;
+using providers::TxtValue;
+
+namespace {
+
+std::string comparable(const TxtValue& value) {
+  return plan::as_plan_text(value.joined());
+}
+
+std::string describe(const std::vector<std::string>& values) {
+  if (values.empty()) return "no SPF record";
+  std::string out;
+  for (const std::string& value : values) out += (out.empty() ? "" : " and ") + ("'" + value + "'");
+  return out;
+}
+
+// The names `changes` touch, in first-touched order.
+std::vector<std::string> touched_names(const std::vector<Change>& changes) {
+  std::vector<std::string> names;
+  for (const Change& change : changes)
+    if (std::find(names.begin(), names.end(), change.name) == names.end()) names.push_back(change.name);
+  return names;
+}
+
+// The index in `values` of the SPF value equal to `wanted`, or values.size().
+std::size_t find_spf(const std::vector<TxtValue>& values, const TxtValue& wanted) {
+  const std::string target = comparable(wanted);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (spf::is_spf_record(values[i].joined()) && comparable(values[i]) == target) return i;
+  return values.size();
+}
+
+}  // namespace
+
+Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live) {
+  Rebased result;
+  for (const std::string& name : touched_names(planned)) {
+    // The plan was made against exactly the SPF values its updates and deletes replace.
+    std::vector<std::string> expected;
+    for (const Change& change : planned)
+      if (change.name == name && change.before) expected.push_back(comparable(*change.before));
+    std::vector<std::string> published;
+    for (const TxtValue& value : live.spf_values(name)) published.push_back(comparable(value));
+    std::vector<std::string> expected_sorted = expected;
+    std::vector<std::string> published_sorted = published;
+    std::sort(expected_sorted.begin(), expected_sorted.end());
+    std::sort(published_sorted.begin(), published_sorted.end());
+    if (expected_sorted != published_sorted)
+      result.drift.push_back(name + ": the plan was made against " + describe(expected) +
+                             "; published now: " + describe(published));
+  }
+  if (!result.ok()) return result;
+
+  std::map<std::string, std::vector<TxtValue>> current;
+  for (const std::string& name : touched_names(planned)) {
+    const auto it = live.sets.find(name);
+    current[name] = it == live.sets.end() ? std::vector<TxtValue>{} : it->second.values;
+  }
+  for (const Change& change : planned) {
+    std::vector<TxtValue>& values = current[change.name];
+    Change rebased = change;
+    std::size_t at = values.size();
+    if (change.before) {
+      at = find_spf(values, *change.before);
+      // The drift check above guarantees the value is there.
+      rebased.before = values.at(at);
+    }
+    rebased.others.clear();
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (i != at) rebased.others.push_back(values[i]);
+    switch (change.action) {
+      case Change::Action::create:
+        values.push_back(*change.after);
+        break;
+      case Change::Action::update:
+        values[at] = *change.after;
+        break;
+      case Change::Action::remove:
+        values.erase(values.begin() + static_cast<std::ptrdiff_t>(at));
+        break;
+    }
+    result.changes.push_back(std::move(rebased));
+  }
+  return result;
+}
+
+std::map<std::string, std::vector<std::string>> expected_spf(const plan::LiveRecords& live,
+                                                             const std::vector<Change>& changes) {
+  std::map<std::string, std::vector<std::string>> state;
+  for (const auto& [name, set] : live.sets)
+    for (const TxtValue& value : live.spf_values(name)) state[name].push_back(value.joined());
+  for (const Change& change : changes) {
+    std::vector<std::string>& values = state[change.name];
+    if (change.before) {
+      const auto it = std::find(values.begin(), values.end(), change.before->joined());
+      if (it != values.end()) values.erase(it);
+    }
+    if (change.after) values.push_back(change.after->joined());
+  }
+  for (auto it = state.begin(); it != state.end();) {
+    std::sort(it->second.begin(), it->second.end());
+    it = it->second.empty() ? state.erase(it) : std::next(it);
+  }
+  return state;
+}
+
+}  // namespace spfctl::apply

@@ -1,0 +1,39 @@
+// A planned domain's changes laid onto what its provider publishes at the moment of applying.
+//
+// A plan is reviewed, then applied later, maybe from a file. Between the two, people and other
+// tools may change DNS. Rebasing checks that every name the plan changes still holds exactly the SPF
+// values the plan was made against, and rewrites each change's `before` and `others` from the fresh
+// read, so adapters compare and write back what is published now, byte for byte.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "plan/diff.hpp"
+#include "providers/provider.hpp"
+
+namespace spfctl::apply {
+
+struct Rebased {
+  // The changes, in the same order, with `before` and `others` as published now. Empty when there
+  // is drift.
+  std::vector<providers::Change> changes;
+  // One line per drifted name: what the plan expected there and what is published now. Empty when
+  // the plan still applies.
+  std::vector<std::string> drift;
+
+  bool ok() const { return drift.empty(); }
+};
+
+// Rebases `planned` (one domain's changes, in plan order) onto `live`, which must hold every name
+// the changes touch. Values are compared as plan files store them (plan::as_plan_text), so a plan
+// read back from JSON matches what it was made from.
+Rebased rebase(const std::vector<providers::Change>& planned, const plan::LiveRecords& live);
+
+// The SPF values (joined) at each name once `changes` are applied over `live`: what verification
+// expects to read back. Names the changes do not touch keep their live values.
+std::map<std::string, std::vector<std::string>> expected_spf(const plan::LiveRecords& live,
+                                                             const std::vector<providers::Change>& changes);
+
+}  // namespace spfctl::apply

@@ -1,0 +1,326 @@
+// spfctl apply: publishes a plan — made now, or read from a file that was reviewed — after checking
+// it still fits what is published, that it does not weaken any domain by surprise, and that someone
+// said yes; then reads back what was published.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "apply/execute.hpp"
+#include "apply/rebase.hpp"
+#include "apply/safety.hpp"
+#include "cli/commands.hpp"
+#include "cli/plan_run.hpp"
+#include "dns/resolver.hpp"
+#include "error.hpp"
+#include "plan/plan_file.hpp"
+#include "util/text.hpp"
+
+namespace spfctl::cli {
+
+namespace {
+
+using providers::Change;
+
+constexpr int k_parallel_zones = 4;
+
+struct ApplyOptions {
+  std::string plan_file;
+  std::vector<std::string> domains;
+  bool auto_approve = false;
+  bool force = false;
+  int max_deletes = 10;
+};
+
+std::string plural(std::size_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+std::string indented(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) out += "\n  " + line;
+  return out;
+}
+
+// The domains of a saved plan, as runs: the plan's result with the configuration's policy.
+std::vector<DomainRun> runs_from_plan_file(Session& session, const ApplyOptions& options,
+                                           const GlobalOptions& globals) {
+  const plan::Plan saved = plan::read_plan_file(options.plan_file);
+  if (saved.config_sha256 != session.config_sha256())
+    throw Error(options.plan_file + " was made from another configuration: " + globals.config +
+                " changed since (its config_sha256 differs). Nothing was applied; make and review a new "
+                "plan with 'spfctl plan --out " +
+                options.plan_file + "'");
+  std::vector<std::string> in_plan;
+  for (const plan::PlannedDomain& domain : saved.domains) in_plan.push_back(domain.domain);
+  std::vector<std::string> wanted;
+  for (const std::string& word : options.domains) {
+    const std::string name = dns::normalize_name(word);
+    if (std::find(in_plan.begin(), in_plan.end(), name) == in_plan.end()) {
+      const std::string match = util::closest_match(name, in_plan);
+      throw Error("domain '" + word + "' is not in the plan " + options.plan_file +
+                  (match.empty() ? "" : "; did you mean '" + match + "'?"));
+    }
+    wanted.push_back(name);
+  }
+  std::vector<DomainRun> runs;
+  for (const plan::PlannedDomain& domain : saved.domains) {
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), domain.domain) == wanted.end()) continue;
+    DomainRun run;
+    run.result = domain;
+    for (const config::DomainPolicy& policy : session.config().domains)
+      if (policy.name == domain.domain) run.policy = &policy;
+    if (!run.policy)
+      throw Error(options.plan_file + ": domain '" + domain.domain + "' is not configured in " +
+                  globals.config + "; make a new plan with 'spfctl plan --out " + options.plan_file + "'");
+    if (run.policy->provider != domain.provider)
+      throw Error(options.plan_file + ": domain '" + domain.domain + "' is planned for provider '" +
+                  domain.provider + "' but configured for '" + run.policy->provider +
+                  "'; make a new plan with 'spfctl plan --out " + options.plan_file + "'");
+    if (run.result.status() == plan::DomainStatus::changes) {
+      try {
+        run.provider = &session.providers().get(domain.provider);
+      } catch (const Error& e) {
+        run.result.error = e.what();
+      }
+    }
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+// What apply found wrong before publishing anything.
+struct Refusals {
+  std::vector<std::string> drift;   // stale plan
+  std::vector<std::string> unsafe;  // refused without --force
+  std::vector<std::string> notes;
+  std::size_t deletes = 0;
+};
+
+// Lays each domain's changes onto what is published now and checks what they would do.
+std::vector<apply::DomainJob> prepare(std::vector<DomainRun>& runs, bool reread, Refusals& refusals) {
+  std::vector<apply::DomainJob> jobs;
+  for (DomainRun& run : runs) {
+    if (run.result.status() != plan::DomainStatus::changes) continue;
+    const config::DomainPolicy& policy = *run.policy;
+    if (reread) {
+      std::vector<std::string> names;
+      for (const Change& change : run.result.changes) names.push_back(change.name);
+      run.live = plan::LiveRecords{};
+      try {
+        plan::read_managed(run.live, policy.name, policy.chain_prefix, names,
+                           lister(*run.provider, run.result.zone));
+      } catch (const Error& e) {
+        run.result.error = e.what();
+        continue;
+      }
+    }
+    apply::Rebased rebased = apply::rebase(run.result.changes, run.live);
+    for (const std::string& line : rebased.drift) refusals.drift.push_back(run.result.domain + ": " + line);
+    if (!rebased.ok()) continue;
+
+    const auto before = apply::expected_spf(run.live, {});
+    const auto after = apply::expected_spf(run.live, rebased.changes);
+    for (const auto& [name, values] : after)
+      if (values.size() > 1)
+        throw Error("internal error: the plan for " + run.result.domain + " would leave " +
+                    std::to_string(values.size()) + " SPF records at " + name + "; nothing was applied");
+    const apply::DomainSafety safety =
+        apply::check_domain(policy.name, policy.chain_prefix, before, after, run.result.flattened);
+    for (const std::string& problem : safety.problems)
+      refusals.unsafe.push_back(run.result.domain + ": " + problem);
+    for (const std::string& note : safety.notes) refusals.notes.push_back(run.result.domain + ": " + note);
+    for (const Change& change : rebased.changes)
+      if (change.action == Change::Action::remove) ++refusals.deletes;
+
+    apply::DomainJob job;
+    job.domain = run.result.domain;
+    job.provider_name = run.result.provider;
+    job.zone = run.result.zone;
+    job.chain_prefix = policy.chain_prefix;
+    job.provider = run.provider;
+    job.live = run.live;
+    job.changes = std::move(rebased.changes);
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+// Asks on the terminal; true only for "yes".
+bool confirmed(std::size_t changes, std::size_t domains) {
+  std::cerr << "\nApply " << plural(changes, "change") << " to " << plural(domains, "domain")
+            << "? Only 'yes' is accepted: " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return util::lowercase(answer) == "yes";
+}
+
+struct Report {
+  std::string domain;
+  std::string provider;
+  std::string zone;
+  std::string status;  // "applied", "in-sync", "failed"
+  std::size_t changes = 0;
+  std::optional<std::size_t> applied;
+  std::string verified_by;
+  std::string error;
+};
+
+std::string report_line(const Style& style, const Report& r) {
+  std::string line = style.bold(r.domain) + "  ";
+  if (r.status == "applied")
+    return line + style.green("applied " + plural(r.changes, "change")) + ", verified by " + r.verified_by;
+  if (r.status == "in-sync") return line + style.green("in sync");
+  line += style.red("failed") + ": " + r.error;
+  if (r.changes > 0)
+    line +=
+        r.applied
+            ? " (" + std::to_string(*r.applied) + " of " + std::to_string(r.changes) + " changes applied)"
+            : " (could not read back how many of the " + std::to_string(r.changes) + " changes were applied)";
+  return line;
+}
+
+nlohmann::ordered_json report_json(const std::vector<Report>& reports, const std::string& sha) {
+  nlohmann::ordered_json domains = nlohmann::ordered_json::array();
+  for (const Report& r : reports) {
+    nlohmann::ordered_json d = {{"domain", r.domain},
+                                {"provider", r.provider},
+                                {"zone", r.zone},
+                                {"status", r.status},
+                                {"changes", r.changes}};
+    d["changes_applied"] = r.applied ? nlohmann::ordered_json(*r.applied) : nlohmann::ordered_json();
+    d["verified"] = r.status == "applied";
+    if (!r.verified_by.empty()) d["verified_by"] = r.verified_by;
+    if (!r.error.empty()) d["error"] = r.error;
+    domains.push_back(std::move(d));
+  }
+  return {{"format", "spfctl-apply/1"}, {"config_sha256", sha}, {"domains", std::move(domains)}};
+}
+
+int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
+  Session session(globals);
+  const Style style(globals);
+  const bool from_file = !options.plan_file.empty();
+  std::vector<DomainRun> runs = from_file ? runs_from_plan_file(session, options, globals)
+                                          : session.plan(session.select(options.domains), !globals.quiet);
+
+  Refusals refusals;
+  std::vector<apply::DomainJob> jobs = prepare(runs, from_file, refusals);
+  if (!globals.json && !globals.quiet) print_plan(std::cout, style, runs, false);
+
+  if (!refusals.drift.empty())
+    throw Error("the plan " + options.plan_file +
+                " is stale: DNS changed since it was made. Nothing was applied." + indented(refusals.drift) +
+                "\nmake and review a new plan with 'spfctl plan --out " + options.plan_file + "'");
+  if (refusals.deletes > static_cast<std::size_t>(options.max_deletes))
+    refusals.unsafe.push_back("the plan deletes " + plural(refusals.deletes, "record") +
+                              ", more than --max-deletes " + std::to_string(options.max_deletes));
+  if (!globals.json)
+    for (const std::string& note : refusals.notes) std::cout << style.dim("note:") << " " << note << "\n";
+  if (!refusals.unsafe.empty() && !options.force)
+    throw Error("refusing to apply without --force; nothing was applied:" + indented(refusals.unsafe) +
+                "\nif these changes are intended, run apply again with --force");
+
+  std::size_t change_count = 0;
+  for (const apply::DomainJob& job : jobs) change_count += job.changes.size();
+  if (jobs.empty() && !globals.json && !globals.quiet) std::cout << "\nNothing to apply.\n";
+  if (!jobs.empty() && !options.auto_approve) {
+    if (isatty(STDIN_FILENO) != 1)
+      throw Error(
+          "no terminal to confirm on, so nothing was applied: review the changes with 'spfctl plan', "
+          "then run 'spfctl apply --auto-approve' (or apply a reviewed plan file: 'spfctl apply "
+          "--auto-approve PLANFILE')");
+    if (!confirmed(change_count, jobs.size())) {
+      std::cerr << "spfctl: apply cancelled; nothing was changed\n";
+      return 1;
+    }
+  }
+
+  std::mutex output;
+  const std::vector<apply::DomainOutcome> outcomes = apply::execute(
+      jobs, k_parallel_zones, apply::dns_reader(globals.timeout_seconds),
+      [&](std::size_t i, const apply::DomainOutcome& outcome) {
+        if (globals.verbose == 0) return;
+        const std::lock_guard lock(output);
+        std::cerr << "spfctl: " << jobs[i].domain << ": " << (outcome.ok() ? "done" : "failed") << "\n";
+      });
+
+  std::vector<Report> reports;
+  std::size_t job_index = 0;
+  for (const DomainRun& run : runs) {
+    Report report{
+        run.result.domain, run.result.provider, run.result.zone, "", run.result.changes.size(), {}, "", ""};
+    if (run.result.status() == plan::DomainStatus::in_sync) {
+      report.status = "in-sync";
+      report.applied = 0;
+    } else if (run.result.status() == plan::DomainStatus::error) {
+      report.status = "failed";
+      report.applied = 0;
+      report.error = "not planned: " + run.result.error;
+    } else {
+      const apply::DomainOutcome& outcome = outcomes.at(job_index++);
+      report.applied = outcome.applied;
+      report.verified_by = outcome.verified_by;
+      report.status = outcome.ok() ? "applied" : "failed";
+      report.error = !outcome.error.empty()         ? outcome.error
+                     : outcome.verify_error.empty() ? ""
+                                                    : "verification: " + outcome.verify_error;
+    }
+    reports.push_back(std::move(report));
+  }
+
+  std::size_t counts[3] = {0, 0, 0};  // applied, in sync, failed
+  for (const Report& r : reports) ++counts[r.status == "applied" ? 0 : r.status == "in-sync" ? 1 : 2];
+  if (globals.json) {
+    std::cout << report_json(reports, session.config_sha256()).dump(2) << "\n";
+  } else {
+    bool listed = false;
+    for (const Report& r : reports) {
+      if (r.status == "in-sync") continue;
+      std::cout << (listed || globals.quiet ? "" : "\n") << report_line(style, r) << "\n";
+      listed = true;
+    }
+    std::cout << (listed || !globals.quiet ? "\n" : "") << plural(reports.size(), "domain") << ": "
+              << counts[0] << " applied, " << counts[1] << " in sync, "
+              << (counts[2] ? style.red(std::to_string(counts[2]) + " failed") : "0 failed") << "\n";
+    if (counts[2])
+      std::cout << "run apply again once the cause is fixed: it plans from what is published then\n";
+  }
+  return counts[2] ? 1 : 0;
+}
+
+}  // namespace
+
+void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
+  auto options = std::make_shared<ApplyOptions>();
+  command
+      .add_option("PLANFILE", options->plan_file, "apply exactly this saved plan (from 'spfctl plan --out')")
+      ->type_name("PLANFILE");
+  command.add_option("--domain", options->domains, "apply only this domain (repeatable)");
+  command.add_flag("--auto-approve", options->auto_approve, "apply without asking for confirmation");
+  command.add_flag("--force", options->force,
+                   "apply even when the plan weakens 'all', drops a published sender, or deletes more than "
+                   "--max-deletes records");
+  command.add_option("--max-deletes", options->max_deletes, "records a run may delete without --force")
+      ->type_name("N")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  command.footer(
+      "Plans (or reads PLANFILE), prints the changes, checks them, asks for confirmation on a terminal,\n"
+      "publishes them in a safe order (chained records, then the domain's record, then deletes), and\n"
+      "reads back what was published. With PLANFILE it refuses when the configuration or DNS changed\n"
+      "since the plan was made. Without --force it refuses plans that weaken a domain's 'all', stop\n"
+      "authorising a sender the published record authorises, or delete more than --max-deletes records.\n"
+      "Exit 0 when every domain is applied and verified or already in sync, 1 otherwise.\n\n"
+      "Examples:\n"
+      "  spfctl apply                                  (plan, review, type yes)\n"
+      "  spfctl plan --out plan.json && spfctl apply plan.json --auto-approve\n"
+      "  spfctl apply --domain example.com --auto-approve\n"
+      "See docs/apply.md and docs/workflow.md.");
+  command.callback([&globals, &outcome, options] { outcome.exit_code = run_apply(globals, *options); });
+}
+
+}  // namespace spfctl::cli

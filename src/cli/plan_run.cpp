@@ -1,0 +1,370 @@
+#include "cli/plan_run.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "dns/resolver.hpp"
+#include "error.hpp"
+#include "util/text.hpp"
+
+namespace spfctl::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Progress bars only help when there is a wait to watch.
+constexpr std::size_t k_progress_min_domains = 20;
+constexpr int k_planner_threads = 8;
+
+// Finds the domain's zone and reads what is published at its managed names.
+void read_live(DomainRun& run, ProviderSet& providers) {
+  const config::DomainPolicy& policy = *run.policy;
+  const Clock::time_point start = Clock::now();
+  try {
+    run.provider = &providers.get(policy.provider);
+    run.result.zone = dns::normalize_name(policy.zone ? *policy.zone : run.provider->zone_for(policy.name));
+    plan::read_managed(run.live, policy.name, policy.chain_prefix, {},
+                       lister(*run.provider, run.result.zone));
+    for (const providers::TxtValue& value : run.live.other_values(policy.name))
+      run.apex.other_txt.push_back(value.strings);
+  } catch (const Error& e) {
+    run.result.error = e.what();
+  }
+  run.read_seconds += seconds_since(start);
+}
+
+// Turns the planner's result into the domain's changes.
+void diff_with_live(DomainRun& run, const plan::DomainPlan& desired) {
+  const config::DomainPolicy& policy = *run.policy;
+  plan::PlannedDomain& result = run.result;
+  result.lookups = desired.lookups;
+  result.void_lookups = desired.void_lookups;
+  result.lookups_unflattened = desired.lookups_unflattened;
+  result.equivalent = desired.equivalent;
+  result.flattened = desired.flattened;
+  result.notes = desired.notes;
+  result.warnings = desired.warnings;
+  run.dns_queries = desired.dns_queries;
+  if (!desired.ok()) {
+    result.error = desired.error;
+    return;
+  }
+  // The planner reports these as errors itself; a plan without them is never shown as publishable.
+  if (desired.records.empty()) {
+    result.error = "the planner returned no records for it";
+    return;
+  }
+  if (!desired.equivalent) {
+    result.error = "the planned records were not proved equivalent to the policy; nothing is planned for it";
+    return;
+  }
+  if (const std::string problem = plan::check_capabilities(desired, policy.ttl, run.provider->capabilities());
+      !problem.empty()) {
+    result.error = "provider '" + policy.provider + "' cannot publish the planned records: " + problem;
+    return;
+  }
+  const Clock::time_point start = Clock::now();
+  try {
+    std::vector<std::string> wanted;
+    for (const plan::DesiredRecord& record : desired.records) wanted.push_back(record.name);
+    plan::read_managed(run.live, policy.name, policy.chain_prefix, wanted,
+                       lister(*run.provider, result.zone));
+    plan::DomainDiff diff = plan::diff_domain(desired, policy.ttl, policy.chain_prefix, run.live);
+    result.changes = std::move(diff.changes);
+    result.notes.insert(result.notes.end(), diff.notes.begin(), diff.notes.end());
+  } catch (const Error& e) {
+    result.error = e.what();
+  }
+  run.read_seconds += seconds_since(start);
+}
+
+// A one-line bar on stderr, redrawn as domains finish (from the planner's worker threads).
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : m_enabled(enabled) {}
+  ~ProgressBar() {
+    if (m_drawn) std::cerr << "\r\x1b[K" << std::flush;
+  }
+
+  void update(std::size_t done, std::size_t total) {
+    if (!m_enabled || total == 0) return;
+    const std::lock_guard lock(m_mutex);
+    // Reports from worker threads may arrive out of order; the bar only moves forward.
+    if (done <= m_shown) return;
+    m_shown = done;
+    constexpr std::size_t k_width = 30;
+    const std::size_t filled = done * k_width / total;
+    std::cerr << "\rplanning " << std::setw(static_cast<int>(std::to_string(total).size())) << done << "/"
+              << total << " [" << std::string(filled, '#') << std::string(k_width - filled, '.') << "]"
+              << std::flush;
+    m_drawn = true;
+  }
+
+ private:
+  bool m_enabled;
+  bool m_drawn = false;
+  std::size_t m_shown = 0;
+  std::mutex m_mutex;
+};
+
+// Time each domain spends in the planner, measured from its ApexContext being asked for to the
+
+// progress report that follows on the same worker thread.
+class PlanTimer {
+ public:
+  void start(const std::string& domain) {
+    const std::lock_guard lock(m_mutex);
+    m_started[std::this_thread::get_id()] = {domain, Clock::now()};
+  }
+  void finish() {
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_started.find(std::this_thread::get_id());
+    if (it == m_started.end()) return;
+    m_seconds[it->second.first] = seconds_since(it->second.second);
+    m_started.erase(it);
+  }
+  std::optional<double> seconds(const std::string& domain) const {
+    const auto it = m_seconds.find(domain);
+    return it == m_seconds.end() ? std::nullopt : std::optional(it->second);
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::map<std::thread::id, std::pair<std::string, Clock::time_point>> m_started;
+  std::map<std::string, double> m_seconds;
+};
+
+std::string lookups_line(const DomainRun& run) {
+  const plan::PlannedDomain& r = run.result;
+  std::string line = "lookups " + std::to_string(r.lookups) + "/" + std::to_string(run.policy->lookup_budget);
+  if (r.lookups_unflattened != r.lookups)
+    line += " (" + std::to_string(r.lookups_unflattened) + " with every include kept)";
+  line += ", void lookups " + std::to_string(r.void_lookups) + "/" +
+          std::to_string(run.policy->void_lookup_budget);
+  line += r.equivalent ? ", proved equivalent to the policy" : "";
+  return line;
+}
+
+void print_change(std::ostream& out, const Style& style, const providers::Change& change,
+                  const plan::LiveRecords& live) {
+  using Action = providers::Change::Action;
+  const std::string head = change.name + " TXT";
+  switch (change.action) {
+    case Action::create:
+      out << "  " << style.green("+ " + head) << style.dim("  ttl " + std::to_string(change.ttl)) << "\n";
+      out << "      " << style.green("+ " + change.after->joined()) << "\n";
+      break;
+    case Action::update: {
+      const auto it = live.sets.find(change.name);
+      const std::uint32_t old_ttl = it == live.sets.end() ? change.ttl : it->second.ttl;
+      out << "  " << style.yellow("~ " + head);
+      if (old_ttl != change.ttl)
+        out << style.yellow("  ttl " + std::to_string(old_ttl) + " → " + std::to_string(change.ttl));
+      out << "\n";
+      if (change.before->joined() != change.after->joined()) {
+        out << "      " << style.red("- " + change.before->joined()) << "\n";
+        out << "      " << style.green("+ " + change.after->joined()) << "\n";
+      } else {
+        out << "        " << change.after->joined() << "\n";
+      }
+      break;
+    }
+    case Action::remove:
+      out << "  " << style.red("- " + head) << "\n";
+      out << "      " << style.red("- " + change.before->joined()) << "\n";
+      break;
+  }
+}
+
+void print_domain(std::ostream& out, const Style& style, const DomainRun& run, bool quiet) {
+  const plan::PlannedDomain& r = run.result;
+  const plan::DomainStatus status = r.status();
+  if (quiet && status == plan::DomainStatus::in_sync) return;
+  std::string word;
+  switch (status) {
+    case plan::DomainStatus::in_sync:
+      word = style.green("in sync");
+      break;
+    case plan::DomainStatus::changes:
+      word =
+          style.yellow(std::to_string(r.changes.size()) + (r.changes.size() == 1 ? " change" : " changes"));
+      break;
+    case plan::DomainStatus::error:
+      word = style.red("error");
+      break;
+  }
+  out << style.bold(r.domain) << "  " << word;
+  if (!r.zone.empty()) out << style.dim("  (zone " + r.zone + " at " + r.provider + ")");
+  out << "\n";
+  if (status == plan::DomainStatus::error) {
+    out << "  " << style.red("error:") << " " << r.error << "\n";
+    return;
+  }
+  for (const providers::Change& change : r.changes) print_change(out, style, change, run.live);
+  if (quiet) return;
+  out << "  " << lookups_line(run) << "\n";
+  if (!r.flattened.empty()) {
+    std::string list;
+    for (const std::string& term : r.flattened) list += (list.empty() ? "" : ", ") + term;
+    out << "  flattened " << list << "\n";
+  }
+  for (const std::string& note : r.notes) out << "  " << style.dim("note:") << " " << note << "\n";
+  for (const std::string& warning : r.warnings)
+    out << "  " << style.yellow("warning:") << " " << warning << "\n";
+}
+
+std::string summary_line(const Style& style, const std::vector<DomainRun>& runs) {
+  std::size_t counts[3] = {0, 0, 0};
+  for (const DomainRun& run : runs) ++counts[static_cast<int>(run.result.status())];
+  const std::string in_sync = std::to_string(counts[0]) + " in sync";
+  const std::string changes = std::to_string(counts[1]) + " with changes";
+  const std::string errors = std::to_string(counts[2]) + " in error";
+  return std::to_string(runs.size()) + (runs.size() == 1 ? " domain: " : " domains: ") +
+         (counts[0] ? style.green(in_sync) : in_sync) + ", " + (counts[1] ? style.yellow(changes) : changes) +
+         ", " + (counts[2] ? style.red(errors) : errors);
+}
+
+std::filesystem::path config_directory(const std::string& config_path) {
+  std::filesystem::path dir = std::filesystem::path(config_path).parent_path();
+  return dir.empty() ? std::filesystem::path(".") : dir;
+}
+
+}  // namespace
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string format_seconds(double seconds) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(seconds < 1 ? 3 : 1) << seconds << " s";
+  return out.str();
+}
+
+providers::Provider& ProviderSet::get(const std::string& name) {
+  if (const auto it = m_errors.find(name); it != m_errors.end()) throw Error(it->second);
+  if (const auto it = m_built.find(name); it != m_built.end()) return *it->second;
+  try {
+    const auto config = m_config.providers.find(name);
+    if (config == m_config.providers.end()) throw Error("provider '" + name + "' is not configured");
+    return *(m_built[name] = providers::create_provider(config->second, m_context));
+  } catch (const Error& e) {
+    m_errors[name] = e.what();
+    throw;
+  }
+}
+
+plan::ListFunction lister(providers::Provider& provider, const std::string& zone) {
+  return [&provider, zone](const std::vector<std::string>& names) { return provider.list(zone, names); };
+}
+
+Session::Session(const GlobalOptions& globals)
+    : m_globals(globals),
+      m_config(config::load_config(globals.config)),
+      m_config_sha256(plan::sha256_hex(m_config.canonical_bytes)),
+      m_providers(m_config, providers::ProviderContext{config_directory(globals.config)}) {}
+
+std::vector<const config::DomainPolicy*> Session::select(const std::vector<std::string>& wanted) const {
+  const config::Config& config = m_config;
+  const std::string& config_path = m_globals.config;
+  std::vector<const config::DomainPolicy*> selected;
+  if (wanted.empty()) {
+    for (const config::DomainPolicy& policy : config.domains) selected.push_back(&policy);
+    return selected;
+  }
+  std::vector<std::string> names;
+  for (const config::DomainPolicy& policy : config.domains) names.push_back(policy.name);
+  std::vector<std::string> asked;
+  for (const std::string& word : wanted) {
+    const std::string name = dns::normalize_name(word);
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      const std::string match = util::closest_match(name, names);
+      throw Error("domain '" + word + "' is not configured in " + config_path +
+                  (match.empty() ? "" : "; did you mean '" + match + "'?") +
+                  " (--domain takes the name of a [[domain]])");
+    }
+    asked.push_back(name);
+  }
+  for (const config::DomainPolicy& policy : config.domains)
+    if (std::find(asked.begin(), asked.end(), policy.name) != asked.end()) selected.push_back(&policy);
+  return selected;
+}
+
+std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolicy*>& selected,
+                                     bool show_progress) {
+  std::vector<DomainRun> runs(selected.size());
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    runs[i].policy = selected[i];
+    runs[i].result.domain = selected[i]->name;
+    runs[i].result.provider = selected[i]->provider;
+    read_live(runs[i], m_providers);
+  }
+
+  if (!m_resolver) m_resolver = std::make_unique<RunResolver>(m_globals);
+  std::vector<config::DomainPolicy> to_plan;
+  std::vector<std::size_t> planned_runs;
+  std::map<std::string, const plan::ApexContext*> apex_of_domain;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (!runs[i].result.error.empty()) continue;
+    to_plan.push_back(*runs[i].policy);
+    planned_runs.push_back(i);
+    apex_of_domain[runs[i].policy->name] = &runs[i].apex;
+  }
+  ProgressBar progress(show_progress && isatty(STDERR_FILENO) && to_plan.size() > k_progress_min_domains);
+  PlanTimer timer;
+  const std::vector<plan::DomainPlan> plans = plan::plan_domains(
+      m_resolver->get(), to_plan,
+      [&](const config::DomainPolicy& policy) {
+        timer.start(policy.name);
+        return *apex_of_domain.at(policy.name);
+      },
+      k_planner_threads,
+      [&](std::size_t done, std::size_t total) {
+        timer.finish();
+        progress.update(done, total);
+      });
+  for (std::size_t i = 0; i < plans.size() && i < planned_runs.size(); ++i) {
+    DomainRun& run = runs[planned_runs[i]];
+    run.plan_seconds = timer.seconds(run.policy->name);
+    diff_with_live(run, plans[i]);
+  }
+  return runs;
+}
+
+std::uint64_t Session::dns_questions() const {
+  return m_resolver ? m_resolver->queries_sent() : 0;
+}
+
+bool Session::offline() const {
+  return m_resolver && m_resolver->offline();
+}
+
+plan::Plan to_plan(const std::vector<DomainRun>& runs, const std::string& config_sha256) {
+  plan::Plan plan;
+  plan.config_sha256 = config_sha256;
+  plan.created = plan::utc_timestamp(std::chrono::system_clock::now());
+  for (const DomainRun& run : runs) plan.domains.push_back(run.result);
+  return plan;
+}
+
+void print_plan(std::ostream& out, const Style& style, const std::vector<DomainRun>& runs, bool quiet) {
+  bool first = true;
+  for (const DomainRun& run : runs) {
+    if (quiet && run.result.status() == plan::DomainStatus::in_sync) continue;
+    if (!first) out << "\n";
+    first = false;
+    print_domain(out, style, run, quiet);
+  }
+  if (!first) out << "\n";
+  out << summary_line(style, runs) << "\n";
+}
+
+}  // namespace spfctl::cli

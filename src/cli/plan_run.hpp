@@ -1,0 +1,101 @@
+// What `plan` and `apply` share: the configuration and providers of one run, choosing domains,
+// reading what is published, planning and diffing, and printing a plan.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/app.hpp"
+#include "cli/context.hpp"
+#include "config/config.hpp"
+#include "plan/diff.hpp"
+#include "plan/plan_file.hpp"
+#include "plan/planner.hpp"
+#include "providers/registry.hpp"
+
+namespace spfctl::cli {
+
+// The run's providers, each built on first use; a provider that cannot be built fails only the
+// domains that use it. Adapters are thread-safe: domains of different zones may use one at once.
+class ProviderSet {
+ public:
+  ProviderSet(const config::Config& config, providers::ProviderContext context)
+      : m_config(config), m_context(std::move(context)) {}
+
+  // Throws spfctl::Error when the provider is not configured or cannot be built (every time it is
+  // asked for, with the same message). Not thread-safe: build providers before sharing them.
+  providers::Provider& get(const std::string& name);
+
+ private:
+  const config::Config& m_config;
+  providers::ProviderContext m_context;
+  std::map<std::string, std::unique_ptr<providers::Provider>> m_built;
+  std::map<std::string, std::string> m_errors;
+};
+
+// One domain on its way through a run.
+struct DomainRun {
+  const config::DomainPolicy* policy = nullptr;
+  plan::PlannedDomain result;
+  providers::Provider* provider = nullptr;
+  plan::LiveRecords live;
+  plan::ApexContext apex;
+  double read_seconds = 0;
+  std::optional<double> plan_seconds;
+  std::uint64_t dns_queries = 0;
+};
+
+// A provider's list() for one zone, as plan::read_managed wants it.
+plan::ListFunction lister(providers::Provider& provider, const std::string& zone);
+
+// The configuration of one run and everything built from it.
+class Session {
+ public:
+  // Loads and checks the configuration (--config). Throws spfctl::Error when it is invalid.
+  explicit Session(const GlobalOptions& globals);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const config::Config& config() const { return m_config; }
+  // sha256 of the configuration's canonical bytes: what a plan file records as config_sha256.
+  const std::string& config_sha256() const { return m_config_sha256; }
+  ProviderSet& providers() { return m_providers; }
+
+  // The configured domains named by `wanted` (every domain when empty), in configuration order.
+  // Throws spfctl::Error for a name that is not configured, with the closest configured one.
+  std::vector<const config::DomainPolicy*> select(const std::vector<std::string>& wanted) const;
+
+  // Plans `selected`: reads what each domain's provider publishes, plans every domain at once
+  // through the run's resolver, and diffs. A domain that fails gets result.error; the others go on.
+  // `progress`: draw a progress bar on stderr when there are many domains.
+  std::vector<DomainRun> plan(const std::vector<const config::DomainPolicy*>& selected, bool progress);
+
+  // DNS questions the planner sent, and whether they were answered from zone files (--zone).
+  std::uint64_t dns_questions() const;
+  bool offline() const;
+
+ private:
+  const GlobalOptions& m_globals;
+  config::Config m_config;
+  std::string m_config_sha256;
+  ProviderSet m_providers;
+  std::unique_ptr<RunResolver> m_resolver;
+};
+
+// The plan of `runs` as data (for --json and --out).
+plan::Plan to_plan(const std::vector<DomainRun>& runs, const std::string& config_sha256);
+
+// Each domain as `spfctl plan` shows it (with -q: only domains with changes or errors, without
+// details), separated by blank lines, then the summary line.
+void print_plan(std::ostream& out, const Style& style, const std::vector<DomainRun>& runs, bool quiet);
+
+double seconds_since(std::chrono::steady_clock::time_point start);
+std::string format_seconds(double seconds);
+
+}  // namespace spfctl::cli
