@@ -119,7 +119,7 @@ std::vector<apply::DomainJob> prepare(std::vector<DomainRun>& runs, bool reread,
       }
     }
     apply::Rebased rebased = apply::rebase(run.result.changes, run.live);
-    for (const std::string& line : rebased.drift) refusals.drift.push_back(run.result.domain + ": " + line);
+    refusals.drift.insert(refusals.drift.end(), rebased.drift.begin(), rebased.drift.end());
     if (!rebased.ok()) continue;
 
     const auto before = apply::expected_spf(run.live, {});
