@@ -298,16 +298,22 @@ void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outco
   auto options = std::make_shared<ApplyOptions>();
   command
       .add_option("PLANFILE", options->plan_file, "apply exactly this saved plan (from 'spfctl plan --out')")
-      ->type_name("PLANFILE");
-  command.add_option("--domain", options->domains, "apply only this domain (repeatable)");
+      ->type_name("");
+  command.add_option("--domain", options->domains, "apply only this configured domain (repeatable)")
+      ->type_name("D");
   command.add_flag("--auto-approve", options->auto_approve, "apply without asking for confirmation");
-  command.add_flag("--force", options->force,
-                   "apply even when the plan weakens 'all', drops a published sender, or deletes more than "
-                   "--max-deletes records");
+  command.add_flag("--force", options->force, "apply even when the safety checks below refuse");
   command.add_option("--max-deletes", options->max_deletes, "records a run may delete without --force")
       ->type_name("N")
       ->capture_default_str()
-      ->check(CLI::Range(0, 1000000));
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            const bool digits =
+                !text.empty() && text.size() <= 6 &&
+                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+            return digits ? "" : "'" + text + "' is not a whole number from 0 to 999999";
+          },
+          ""));
   command.footer(
       "Plans (or reads PLANFILE), prints the changes, checks them, asks for confirmation on a terminal,\n"
       "publishes them in a safe order (chained records, then the domain's record, then deletes), and\n"
