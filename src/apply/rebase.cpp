@@ -45,10 +45,15 @@ std::size_t find_spf(const std::vector<TxtValue>& values, const TxtValue& wanted
 Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live) {
   Rebased result;
   for (const std::string& name : touched_names(planned)) {
-    // The plan was made against exactly the SPF values its updates and deletes replace.
+    // The plan was made against the SPF values its first change at the name saw: the one it
+    // replaces and those it carried along. A plan deleting an extra SPF value carries the one it
+    // keeps unchanged only there, since no change replaces that one.
+    const Change& first = *std::find_if(planned.begin(), planned.end(),
+                                        [&](const Change& change) { return change.name == name; });
     std::vector<std::string> expected;
-    for (const Change& change : planned)
-      if (change.name == name && change.before) expected.push_back(comparable(*change.before));
+    if (first.before) expected.push_back(comparable(*first.before));
+    for (const TxtValue& other : first.others)
+      if (spf::is_spf_record(other.joined())) expected.push_back(comparable(other));
     std::vector<std::string> published;
     for (const TxtValue& value : live.spf_values(name)) published.push_back(comparable(value));
     std::vector<std::string> expected_sorted = expected;
