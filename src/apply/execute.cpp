@@ -102,7 +102,7 @@ std::optional<std::size_t> applied_count(const DomainJob& job) {
                                        job.changes.begin() + static_cast<std::ptrdiff_t>(k));
       if (differences(job, prefix, fresh, names, false).empty()) return k;
     }
-  } catch (const Error&) {
+  } catch (const std::exception&) {
   }
   return std::nullopt;
 }
@@ -124,7 +124,7 @@ std::string verify_dns(const DomainJob& job, const std::string& server, const Dn
           found.push_back(name + ": expected " + describe(at(expected, name)) + ", DNS at " + server +
                           " answers " + describe(now));
       }
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       found = {e.what()};
     }
     if (found.empty()) return "";
@@ -140,6 +140,11 @@ DomainOutcome run_job(const DomainJob& job, const DnsReader& dns) {
     outcome.error = e.what();
     outcome.applied = applied_count(job);
     return outcome;
+  } catch (const std::exception& e) {
+    // A bug in an adapter fails its domain, not the whole run (and not from a worker thread).
+    outcome.error = std::string("internal error: ") + e.what();
+    outcome.applied = applied_count(job);
+    return outcome;
   }
   outcome.applied = job.changes.size();
   const std::vector<std::string> names = touched_names(job);
@@ -150,7 +155,7 @@ DomainOutcome run_job(const DomainJob& job, const DnsReader& dns) {
       outcome.verify_error = "read back from the provider: " + first_lines(found);
       return outcome;
     }
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     outcome.verify_error = std::string("could not read back from the provider: ") + e.what();
     return outcome;
   }
