@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "knot_server.hpp"
-#include "tests/cli/spfctl_process.hpp"
+#include "tests/support/spfctl_process.hpp"
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "tests/cli/spfctl_process.hpp"
+#include "tests/support/spfctl_process.hpp"
 #include "tests/support/spf_suite.hpp"
 
 using namespace spfctl;

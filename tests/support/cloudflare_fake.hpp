@@ -10,24 +10,27 @@
 //   - content stored as given and returned as stored; an identical record refused with 81058; TTL
 //     1 (automatic) or 60..86400; quoted character-strings of at most 255 bytes;
 //   - on demand (inject()): 429 with Retry-After, 5xx, slow answers, or any status and body.
+// Besides (api_fake.hpp): on_request() sees every request first, txt_history() has the TXT state of
+// a zone after each change (one per batch), txt_now() the current one.
 #pragma once
 
 #include <algorithm>
-#include <chrono>
+#include <cctype>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "tests/support/api_fake.hpp"
 #include "tests/support/http_fake.hpp"
 
 namespace spfctl::testing {
 
-class CloudflareFake {
+class CloudflareFake : public ApiFake {
  public:
   struct Record {
     std::string id;
@@ -39,47 +42,8 @@ class CloudflareFake {
     bool operator==(const Record&) const = default;
   };
 
-  // What the next matching requests get instead of (or besides) a normal answer:
-  //   Fault::answer(429).with_retry_after(7), Fault::answer(500).on_writes(), Fault::slow(300ms)
-  struct Fault {
-    int status = 0;                      // answer with this status (0: answer normally)
-    std::string body;                    // the body to answer with; empty: the API's usual one
-    std::optional<int> retry_after;      // Retry-After header, seconds
-    std::chrono::milliseconds delay{0};  // wait this long before answering
-    bool writes_only = false;            // only POST, PUT, PATCH, DELETE
-    bool carry_out = false;              // do the request's work first, then answer with `status`
-
-    static Fault answer(int status) {
-      Fault out;
-      out.status = status;
-      return out;
-    }
-    static Fault slow(std::chrono::milliseconds delay) {
-      Fault out;
-      out.delay = delay;
-      return out;
-    }
-    Fault with_body(std::string text) const {
-      Fault out = *this;
-      out.body = std::move(text);
-      return out;
-    }
-    Fault with_retry_after(int seconds) const {
-      Fault out = *this;
-      out.retry_after = seconds;
-      return out;
-    }
-    Fault on_writes() const {
-      Fault out = *this;
-      out.writes_only = true;
-      return out;
-    }
-    Fault carried_out() const {
-      Fault out = *this;
-      out.carry_out = true;
-      return out;
-    }
-  };
+  // Faults for inject(): a 429's retry_after goes into a Retry-After header.
+  using Fault = ApiFault;
 
   explicit CloudflareFake(std::string token = "cf-test-token-0123456789") : m_token(std::move(token)) {
     const std::string zones = "/client/v4/zones";
@@ -148,10 +112,10 @@ class CloudflareFake {
     m_max_per_page = count;
   }
 
-  // The next `times` requests (writes only, with writes_only) get `fault`. Faults queue up.
-  void inject(Fault fault, int times = 1) {
+  // The TXT records of zone `zone` (by name) as receivers read them now.
+  TxtState txt_now(const std::string& zone) const {
     std::lock_guard lock(m_mutex);
-    for (int i = 0; i < times; ++i) m_faults.push_back(fault);
+    return txt_state(zone_id_of(zone));
   }
 
  private:
@@ -176,29 +140,15 @@ class CloudflareFake {
             {"result", nullptr}});
   }
 
-  // Faults, then authentication, then the handler.
+  // The hook and faults (ApiFake::serve), then authentication, then the handler.
   Handler wrap(Handler handler) {
-    return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-      std::optional<Fault> fault;
-      {
-        std::lock_guard lock(m_mutex);
-        const bool write = req.method != "GET";
-        auto found = std::find_if(m_faults.begin(), m_faults.end(),
-                                  [&](const Fault& f) { return write || !f.writes_only; });
-        if (found != m_faults.end()) {
-          fault = *found;
-          m_faults.erase(found);
-        }
-      }
-      if (fault && fault->delay.count() > 0) std::this_thread::sleep_for(fault->delay);
-      if (fault && fault->status != 0 && !fault->carry_out) return fail(res, *fault);
-      if (req.get_header_value("Authorization") != "Bearer " + m_token) {
-        error(res, 403, 10000, "Authentication error");
-        return;
-      }
-      handler(req, res);
-      if (fault && fault->status != 0) fail(res, *fault);
-    };
+    return serve(
+        [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+          if (req.get_header_value("Authorization") != "Bearer " + m_token)
+            return error(res, 403, 10000, "Authentication error");
+          handler(req, res);
+        },
+        fail);
   }
 
   static void fail(httplib::Response& res, const Fault& fault) {
@@ -319,6 +269,54 @@ class CloudflareFake {
     return out;
   }
 
+  // A TXT record's content as receivers read it: quoted character-strings (blank-separated, with
+  // \" \\ and \DDD escapes) joined; content that is not exactly that is served as one value.
+  static std::string txt_value(const std::string& content) {
+    std::string out;
+    std::size_t i = 0;
+    bool quoted = false;
+    const auto blank = [&] { return content[i] == ' ' || content[i] == '\t'; };
+    while (true) {
+      while (i < content.size() && blank()) ++i;
+      if (i == content.size()) break;
+      if (content[i] != '"') return content;
+      for (++i;; ++i) {
+        if (i >= content.size()) return content;
+        if (content[i] == '"') break;
+        if (content[i] != '\\') {
+          out += content[i];
+        } else if (i + 3 < content.size() && std::isdigit(static_cast<unsigned char>(content[i + 1])) &&
+                   std::isdigit(static_cast<unsigned char>(content[i + 2])) &&
+                   std::isdigit(static_cast<unsigned char>(content[i + 3]))) {
+          const int value = std::stoi(content.substr(i + 1, 3));
+          if (value > 255) return content;
+          out += static_cast<char>(value);
+          i += 3;
+        } else if (++i < content.size()) {
+          out += content[i];
+        }
+      }
+      ++i;
+      if (i < content.size() && !blank()) return content;
+      quoted = true;
+    }
+    return quoted ? out : content;
+  }
+
+  // The zone's TXT records as receivers read them. Under m_mutex.
+  TxtState txt_state(const std::string& zone_id) const {
+    TxtState state;
+    auto found = m_records.find(zone_id);
+    if (found == m_records.end()) return state;
+    for (const auto& record : found->second)
+      if (record.type == "TXT") state[record.name].push_back(txt_value(record.content));
+    for (auto& [name, values] : state) std::sort(values.begin(), values.end());
+    return state;
+  }
+
+  // Journals the zone's state after a change. Under m_mutex.
+  void changed(const std::string& zone_id) { published(m_zones.at(zone_id), txt_state(zone_id)); }
+
   // A record from a request body, checked as the API checks it; on a problem, sets `problem`.
   Record from_body(const std::string& zone_id, const json& body, const Record* base,
                    std::string& problem) const {
@@ -370,6 +368,7 @@ class CloudflareFake {
     if (identical_exists(*zone, record)) return error(res, 400, 81058, "An identical record already exists.");
     record.id = next_id();
     m_records[*zone].push_back(record);
+    changed(*zone);
     answer(res, 200, envelope(record_json(*zone, record)));
   }
 
@@ -387,6 +386,7 @@ class CloudflareFake {
     if (!problem.empty()) return error(res, 400, 1004, problem);
     if (identical_exists(*zone, record)) return error(res, 400, 81058, "An identical record already exists.");
     *found = record;
+    changed(*zone);
     answer(res, 200, envelope(record_json(*zone, record)));
   }
 
@@ -399,6 +399,7 @@ class CloudflareFake {
         std::find_if(records.begin(), records.end(), [&](const Record& r) { return r.id == req.matches[2]; });
     if (found == records.end()) return error(res, 404, 81044, "Record does not exist.");
     records.erase(found);
+    changed(*zone);
     answer(res, 200, envelope({{"id", req.matches[2]}}));
   }
 
@@ -455,6 +456,7 @@ class CloudflareFake {
         result[k].push_back(record_json(*zone, record));
       }
     }
+    changed(*zone);  // the batch is atomic: receivers never see its steps
     answer(res, 200, envelope(result));
   }
 
@@ -462,7 +464,6 @@ class CloudflareFake {
   mutable std::mutex m_mutex;
   std::map<std::string, std::string> m_zones;            // id -> name
   std::map<std::string, std::vector<Record>> m_records;  // zone id -> records
-  std::vector<Fault> m_faults;
   int m_max_per_page = 5000;
   unsigned long long m_counter = 0;
   FakeHttpServer m_server;  // last: stopped first, before the state its handlers use goes

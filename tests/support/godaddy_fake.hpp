@@ -12,23 +12,25 @@
 //     it refuses (and for data longer than set_max_data_bytes(), when set);
 //   - on demand (inject()): 429 TOO_MANY_REQUESTS with retryAfterSec, 5xx, slow answers, or any
 //     status and body.
+// Besides (api_fake.hpp): on_request() sees every request first, txt_history() has the TXT state of
+// a domain after each PUT or DELETE it carried out, txt_now() the current one.
 #pragma once
 
 #include <algorithm>
-#include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "tests/support/api_fake.hpp"
 #include "tests/support/http_fake.hpp"
 
 namespace spfctl::testing {
 
-class GoDaddyFake {
+class GoDaddyFake : public ApiFake {
  public:
   struct Record {
     std::string type = "TXT";
@@ -38,41 +40,8 @@ class GoDaddyFake {
     bool operator==(const Record&) const = default;
   };
 
-  // What the next matching requests get instead of a normal answer:
-  //   Fault::answer(429).with_retry_after(3), Fault::answer(500).on_writes(), Fault::slow(300ms)
-  struct Fault {
-    int status = 0;                      // answer with this status (0: answer normally)
-    std::string body;                    // the body to answer with; empty: the API's usual one
-    std::optional<int> retry_after_sec;  // for 429: the body's retryAfterSec
-    std::chrono::milliseconds delay{0};  // wait this long before answering
-    bool writes_only = false;            // only PUT, PATCH, DELETE
-
-    static Fault answer(int status) {
-      Fault out;
-      out.status = status;
-      return out;
-    }
-    static Fault slow(std::chrono::milliseconds delay) {
-      Fault out;
-      out.delay = delay;
-      return out;
-    }
-    Fault with_body(std::string text) const {
-      Fault out = *this;
-      out.body = std::move(text);
-      return out;
-    }
-    Fault with_retry_after(int seconds) const {
-      Fault out = *this;
-      out.retry_after_sec = seconds;
-      return out;
-    }
-    Fault on_writes() const {
-      Fault out = *this;
-      out.writes_only = true;
-      return out;
-    }
-  };
+  // Faults for inject(): a 429's retry_after goes into the body's retryAfterSec.
+  using Fault = ApiFault;
 
   GoDaddyFake(std::string key = "gd-test-key-3f9a", std::string secret = "gd-test-secret-77c1")
       : m_key(std::move(key)), m_secret(std::move(secret)) {
@@ -132,10 +101,10 @@ class GoDaddyFake {
     m_max_data_bytes = bytes;
   }
 
-  // The next `times` requests (writes only, with writes_only) get `fault`. Faults queue up.
-  void inject(Fault fault, int times = 1) {
+  // The TXT records of `domain` as receivers read them now.
+  TxtState txt_now(const std::string& domain) const {
     std::lock_guard lock(m_mutex);
-    for (int i = 0; i < times; ++i) m_faults.push_back(fault);
+    return txt_state(domain);
   }
 
  private:
@@ -153,42 +122,50 @@ class GoDaddyFake {
     answer(res, status, body);
   }
 
-  // Faults, then authentication and access, then the handler.
+  // The hook and faults (ApiFake::serve), then authentication and access, then the handler.
   Handler wrap(Handler handler) {
-    return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-      std::optional<Fault> fault;
-      bool denied = false;
-      {
-        std::lock_guard lock(m_mutex);
-        const bool write = req.method != "GET";
-        auto found = std::find_if(m_faults.begin(), m_faults.end(),
-                                  [&](const Fault& f) { return write || !f.writes_only; });
-        if (found != m_faults.end()) {
-          fault = *found;
-          m_faults.erase(found);
-        }
-        denied = m_access_denied;
-      }
-      if (fault && fault->delay.count() > 0) std::this_thread::sleep_for(fault->delay);
-      if (fault && fault->status != 0) {
-        if (!fault->body.empty())
-          res.set_content(fault->body, "application/json");
-        else if (fault->status == 429)
-          answer(res, 429,
-                 {{"code", "TOO_MANY_REQUESTS"},
-                  {"message", "Too many requests received within interval"},
-                  {"retryAfterSec", fault->retry_after_sec.value_or(30)}});
-        else
-          res.set_content("<html><body>" + std::to_string(fault->status) + " error</body></html>",
-                          "text/html");
-        res.status = fault->status;
-        return;
-      }
-      if (req.get_header_value("Authorization") != "sso-key " + m_key + ":" + m_secret)
-        return error(res, 401, "UNABLE_TO_AUTHENTICATE", "Unable to authenticate the request");
-      if (denied) return error(res, 403, "ACCESS_DENIED", "Authenticated user is not allowed access");
-      handler(req, res);
-    };
+    return serve(
+        [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+          bool denied = false;
+          {
+            std::lock_guard lock(m_mutex);
+            denied = m_access_denied;
+          }
+          if (req.get_header_value("Authorization") != "sso-key " + m_key + ":" + m_secret)
+            return error(res, 401, "UNABLE_TO_AUTHENTICATE", "Unable to authenticate the request");
+          if (denied) return error(res, 403, "ACCESS_DENIED", "Authenticated user is not allowed access");
+          handler(req, res);
+        },
+        fail);
+  }
+
+  static void fail(httplib::Response& res, const Fault& fault) {
+    if (!fault.body.empty())
+      res.set_content(fault.body, "application/json");
+    else if (fault.status == 429)
+      answer(res, 429,
+             {{"code", "TOO_MANY_REQUESTS"},
+              {"message", "Too many requests received within interval"},
+              {"retryAfterSec", fault.retry_after.value_or(30)}});
+    else
+      res.set_content("<html><body>" + std::to_string(fault.status) + " error</body></html>", "text/html");
+    res.status = fault.status;
+  }
+
+  // The domain's TXT records as receivers read them: GoDaddy serves data as given, cut into
+  // 255-byte character-strings, so joined it is the data. Under m_mutex.
+  TxtState txt_state(const std::string& domain) const {
+    TxtState state;
+    auto found = m_domains.find(domain);
+    if (found == m_domains.end()) return state;
+    for (const auto& record : found->second) {
+      if (record.type != "TXT") continue;
+      std::string name = record.name == "@" ? domain : record.name + "." + domain;
+      std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+      state[name].push_back(record.data);
+    }
+    for (auto& [name, values] : state) std::sort(values.begin(), values.end());
+    return state;
   }
 
   // The domain of the request's path, or an error answer and nullptr.
@@ -257,6 +234,7 @@ class GoDaddyFake {
     std::erase_if(*records,
                   [&](const Record& r) { return r.type == req.matches[2] && r.name == req.matches[3]; });
     records->insert(records->end(), replacement.begin(), replacement.end());
+    published(req.matches[1], txt_state(req.matches[1]));
     res.status = 200;
   }
 
@@ -268,6 +246,7 @@ class GoDaddyFake {
           return r.type == req.matches[2] && r.name == req.matches[3];
         }) == 0)
       return error(res, 404, "NOT_FOUND", "No records were found for the given type and name");
+    published(req.matches[1], txt_state(req.matches[1]));
     res.status = 204;
   }
 
@@ -275,7 +254,6 @@ class GoDaddyFake {
   std::string m_secret;
   mutable std::mutex m_mutex;
   std::map<std::string, std::vector<Record>> m_domains;
-  std::vector<Fault> m_faults;
   bool m_access_denied = false;
   std::size_t m_max_data_bytes = 0;
   FakeHttpServer m_server;  // last: stopped first, before the state its handlers use goes
