@@ -12,7 +12,7 @@
 
 #include "dns/live_resolver.hpp"
 #include "pdns_server.hpp"
-#include "tests/cli/spfctl_process.hpp"
+#include "tests/support/spfctl_process.hpp"
 
 namespace {
 
