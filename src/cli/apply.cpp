@@ -92,11 +92,11 @@ std::vector<DomainRun> runs_from_plan_file(Session& session, const ApplyOptions&
   return runs;
 }
 
-// What apply found wrong before publishing anything.
+// What apply found wrong before publishing anything. (The plan shows the same safety problems as
+// warnings, and their notes, for review; here they are checked again against what is published now.)
 struct Refusals {
   std::vector<std::string> drift;   // stale plan
   std::vector<std::string> unsafe;  // refused without --force
-  std::vector<std::string> notes;
   std::size_t deletes = 0;
 };
 
@@ -132,7 +132,6 @@ std::vector<apply::DomainJob> prepare(std::vector<DomainRun>& runs, bool reread,
         apply::check_domain(policy.name, policy.chain_prefix, before, after, run.result.flattened);
     for (const std::string& problem : safety.problems)
       refusals.unsafe.push_back(run.result.domain + ": " + problem);
-    for (const std::string& note : safety.notes) refusals.notes.push_back(run.result.domain + ": " + note);
     for (const Change& change : rebased.changes)
       if (change.action == Change::Action::remove) ++refusals.deletes;
 
@@ -218,8 +217,6 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
   if (refusals.deletes > static_cast<std::size_t>(options.max_deletes))
     refusals.unsafe.push_back("the plan deletes " + plural(refusals.deletes, "record") +
                               ", more than --max-deletes " + std::to_string(options.max_deletes));
-  if (!globals.json)
-    for (const std::string& note : refusals.notes) std::cout << style.dim("note:") << " " << note << "\n";
   if (!refusals.unsafe.empty() && !options.force)
     throw Error("refusing to apply without --force; nothing was applied:" + indented(refusals.unsafe) +
                 "\nif these changes are intended, run apply again with --force");

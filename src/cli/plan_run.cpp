@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "apply/rebase.hpp"
+#include "apply/safety.hpp"
 #include "dns/resolver.hpp"
 #include "error.hpp"
 #include "util/text.hpp"
@@ -80,6 +82,13 @@ void diff_with_live(DomainRun& run, const plan::DomainPlan& desired) {
     plan::DomainDiff diff = plan::diff_domain(desired, policy.ttl, policy.chain_prefix, run.live);
     result.changes = std::move(diff.changes);
     result.notes.insert(result.notes.end(), diff.notes.begin(), diff.notes.end());
+    // Reviewers see in the plan what apply will refuse without --force.
+    const apply::DomainSafety safety =
+        apply::check_domain(policy.name, policy.chain_prefix, apply::expected_spf(run.live, {}),
+                            apply::expected_spf(run.live, result.changes), result.flattened);
+    for (const std::string& problem : safety.problems)
+      result.warnings.push_back(problem + "; apply refuses this without --force");
+    result.notes.insert(result.notes.end(), safety.notes.begin(), safety.notes.end());
   } catch (const Error& e) {
     result.error = e.what();
   }
