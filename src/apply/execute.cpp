@@ -25,10 +25,15 @@ namespace {
 constexpr int k_dns_attempts = 5;
 constexpr std::chrono::milliseconds k_dns_pause{300};
 
+// The names to read back: the domain, every name a change touches, and every managed name read
+// before applying (chained records the changes leave alone included).
 std::vector<std::string> touched_names(const DomainJob& job) {
   std::vector<std::string> names = {dns::normalize_name(job.domain)};
-  for (const Change& change : job.changes)
-    if (std::find(names.begin(), names.end(), change.name) == names.end()) names.push_back(change.name);
+  auto add = [&](const std::string& name) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  };
+  for (const Change& change : job.changes) add(change.name);
+  for (const auto& [name, set] : job.live.sets) add(name);
   return names;
 }
 
@@ -71,7 +76,9 @@ std::vector<std::string> differences(const DomainJob& job, const std::vector<Cha
     if (now != at(expected, name))
       found.push_back(name + ": expected " + describe(at(expected, name)) + ", read back " + describe(now));
     if (sorted_joined(fresh.other_values(name)) != sorted_joined(job.live.other_values(name)))
-      found.push_back(name + ": the other TXT values there changed");
+      found.push_back(name +
+                      ": the other TXT values there differ from those read before applying (spfctl "
+                      "never writes them: changed by someone else meanwhile?)");
   }
   if (!check_ttl) return found;
   std::map<std::string, std::uint32_t> ttl;
@@ -100,7 +107,7 @@ std::optional<std::size_t> applied_count(const DomainJob& job) {
     for (std::size_t k = job.changes.size() + 1; k-- > 0;) {
       const std::vector<Change> prefix(job.changes.begin(),
                                        job.changes.begin() + static_cast<std::ptrdiff_t>(k));
-      if (differences(job, prefix, fresh, names, false).empty()) return k;
+      if (differences(job, prefix, fresh, names, true).empty()) return k;
     }
   } catch (const std::exception&) {
   }
@@ -162,7 +169,7 @@ DomainOutcome run_job(const DomainJob& job, const DnsReader& dns) {
   outcome.verified_by = "provider";
   if (const std::optional<std::string> server = job.provider->dns_server(); server && dns) {
     outcome.verify_error = verify_dns(job, *server, dns, names);
-    if (outcome.verify_error.empty()) outcome.verified_by = "provider and DNS at " + *server;
+    outcome.verified_by = outcome.verify_error.empty() ? "provider and DNS at " + *server : "";
   }
   return outcome;
 }
@@ -202,9 +209,11 @@ DnsReader dns_reader(double timeout_seconds) {
 std::vector<DomainOutcome> execute(const std::vector<DomainJob>& jobs, int parallel, const DnsReader& dns,
                                    const std::function<void(std::size_t, const DomainOutcome&)>& done) {
   std::vector<std::vector<std::size_t>> groups;
-  std::map<std::pair<std::string, std::string>, std::size_t> group_of;
+  std::map<std::string, std::size_t> group_of;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    const auto key = std::make_pair(jobs[i].provider_name, jobs[i].zone);
+    // By zone name alone: two configured providers may publish to the same zone (one directory of
+    // zone files under two names), and writes to one zone must not race.
+    const std::string& key = jobs[i].zone;
     const auto [it, added] = group_of.emplace(key, groups.size());
     if (added) groups.emplace_back();
     groups[it->second].push_back(i);
@@ -220,10 +229,11 @@ std::vector<DomainOutcome> execute(const std::vector<DomainJob>& jobs, int paral
   };
   const std::size_t threads =
       std::min<std::size_t>(groups.size(), static_cast<std::size_t>(std::max(parallel, 1)));
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (std::thread& thread : pool) thread.join();
+  {
+    std::vector<std::jthread> pool;  // joined on the way out, whatever happens
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+  }
   return outcomes;
 }
 

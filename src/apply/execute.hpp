@@ -15,7 +15,7 @@ namespace spfctl::apply {
 // One domain's work.
 struct DomainJob {
   std::string domain;
-  std::string provider_name;  // the [providers.NAME] key: with `zone`, what runs one at a time
+  std::string provider_name;  // the [providers.NAME] key
   std::string zone;
   std::string chain_prefix;
   providers::Provider* provider = nullptr;
@@ -42,9 +42,10 @@ using DnsReader = std::function<std::vector<std::string>(const std::string& serv
 // Asks `server` with the live resolver (UDP, TCP on truncation).
 DnsReader dns_reader(double timeout_seconds);
 
-// Applies every job: jobs sharing (provider_name, zone) one after the other in the given order,
+// Applies every job: jobs of one zone (by name, whatever provider) one after the other in the given order,
 // the others in parallel, at most `parallel` at once. For each job, provider.apply() gets all its
-// changes (which it makes in order); then what the provider lists at the domain's managed names is
+// changes (which it makes in order); then what the provider lists at the domain's managed names (those
+// changed and those read before applying) is
 // compared with what the changes should have left there (the SPF values, the other TXT values
 // untouched, the TTL of written names), and, when the provider names a DNS server and `dns` is
 // set, what that server answers. `done` is called from worker threads as each job ends (index into

@@ -42,7 +42,8 @@ std::size_t find_spf(const std::vector<TxtValue>& values, const TxtValue& wanted
 
 }  // namespace
 
-Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live) {
+Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live,
+               const std::vector<plan::DesiredRecord>& records) {
   Rebased result;
   for (const std::string& name : touched_names(planned)) {
     // The plan was made against the SPF values its first change at the name saw: the one it
@@ -64,6 +65,16 @@ Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live
       result.drift.push_back(name + ": the plan was made against " + describe(expected) +
                              "; published now: " + describe(published));
   }
+  const std::vector<std::string> touched = touched_names(planned);
+  for (const plan::DesiredRecord& record : records) {
+    if (std::find(touched.begin(), touched.end(), record.name) != touched.end()) continue;
+    std::vector<std::string> published;
+    for (const TxtValue& value : live.spf_values(record.name)) published.push_back(comparable(value));
+    const std::string wanted = plan::as_plan_text(record.value());
+    if (published != std::vector<std::string>{wanted})
+      result.drift.push_back(record.name + ": the plan leaves '" + wanted +
+                             "' there as it was; published now: " + describe(published));
+  }
   if (!result.ok()) return result;
 
   std::map<std::string, std::vector<TxtValue>> current;
@@ -77,8 +88,14 @@ Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live
     std::size_t at = values.size();
     if (change.before) {
       at = find_spf(values, *change.before);
-      // The drift check above guarantees the value is there.
-      rebased.before = values.at(at);
+      if (at == values.size()) {
+        // Only a plan that replaces one value twice gets here; the drift check saw the first.
+        result.drift.push_back(change.name + ": the plan replaces '" + comparable(*change.before) +
+                               "' more than once");
+        result.changes.clear();
+        return result;
+      }
+      rebased.before = values[at];
     }
     rebased.others.clear();
     for (std::size_t i = 0; i < values.size(); ++i)

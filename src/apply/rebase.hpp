@@ -27,9 +27,12 @@ struct Rebased {
 };
 
 // Rebases `planned` (one domain's changes, in plan order) onto `live`, which must hold every name
-// the changes touch. Values are compared as plan files store them (plan::as_plan_text), so a plan
-// read back from JSON matches what it was made from.
-Rebased rebase(const std::vector<providers::Change>& planned, const plan::LiveRecords& live);
+// the changes touch and every name of `records`. `records` are the SPF records the plan publishes
+// (PlannedDomain::records; may be empty for plans that do not list them): those at names no change
+// touches must be published as planned, or that is drift too. Values are compared as plan files
+// store them (plan::as_plan_text), so a plan read back from JSON matches what it was made from.
+Rebased rebase(const std::vector<providers::Change>& planned, const plan::LiveRecords& live,
+               const std::vector<plan::DesiredRecord>& records = {});
 
 // The SPF values (joined) at each name once `changes` are applied over `live`: what verification
 // expects to read back. Names the changes do not touch keep their live values.

@@ -23,10 +23,12 @@ struct DomainSafety {
 // - the final `all` (the apex's, or its chained redirect target's) must not get weaker, strongest
 //   first: -all, ~all, ?all or none, +all. A redirect to another domain is not compared;
 // - every sender the published record authorises must stay: include:, a, mx, ptr and exists terms
-//   with a pass qualifier, and redirect= to another domain, by their text (lowercase), unless the
-//   new records still have the term or `flattened` lists it; and the addresses of pass ip4: and ip6:
-//   terms, which the new records' ip4:/ip6: terms must cover. When `flattened` is not empty,
-//   uncovered addresses are a note instead, since a flattened sender's addresses change with it.
+//   with a pass qualifier, and redirect= to another domain (the same sender as include: of it), by
+//   their text (lowercase), unless the new records still have the term or `flattened` lists it; and
+//   the addresses of pass ip4: and ip6: terms, which the new records' ip4:/ip6: terms must cover.
+//   Uncovered addresses are a note instead when `flattened` is not empty (a flattened sender's
+//   addresses change with it) or when the new records have lookup senders of their own (include:,
+//   a, mx...: they may authorise those addresses, and this check does not resolve them).
 // A domain without an SPF record before, or whose record does not parse, has nothing to compare.
 DomainSafety check_domain(std::string_view domain, std::string_view chain_prefix,
                           const std::map<std::string, std::vector<std::string>>& before,

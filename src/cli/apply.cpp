@@ -80,6 +80,18 @@ std::vector<DomainRun> runs_from_plan_file(Session& session, const ApplyOptions&
       throw Error(options.plan_file + ": domain '" + domain.domain + "' is planned for provider '" +
                   domain.provider + "' but configured for '" + run.policy->provider +
                   "'; make a new plan with 'spfctl plan --out " + options.plan_file + "'");
+    // An edited plan file must not reach beyond the names spfctl manages for the domain.
+    std::vector<std::string> names;
+    for (const Change& change : domain.changes) names.push_back(change.name);
+    for (const plan::DesiredRecord& record : domain.records) names.push_back(record.name);
+    for (const std::string& name : names)
+      if (name != domain.domain &&
+          !plan::is_chained_name(name, domain.domain, util::lowercase(run.policy->chain_prefix)))
+        throw Error(options.plan_file + ": domain '" + domain.domain + "' has a change at '" + name +
+                    "', which is neither the domain nor one of its chained records (" +
+                    run.policy->chain_prefix + "N." + domain.domain +
+                    "); nothing was applied. Make a new plan with 'spfctl plan --out " + options.plan_file +
+                    "'");
     if (run.result.status() == plan::DomainStatus::changes) {
       try {
         run.provider = &session.providers().get(domain.provider);
@@ -100,25 +112,34 @@ struct Refusals {
   std::size_t deletes = 0;
 };
 
-// Lays each domain's changes onto what is published now and checks what they would do.
-std::vector<apply::DomainJob> prepare(std::vector<DomainRun>& runs, bool reread, Refusals& refusals) {
+// A domain's jobs, with the run each came from.
+struct Prepared {
   std::vector<apply::DomainJob> jobs;
-  for (DomainRun& run : runs) {
-    if (run.result.status() != plan::DomainStatus::changes) continue;
+  std::vector<std::size_t> run_of_job;
+};
+
+// Lays each domain's changes onto what is published now (read again when `reread`) and checks what
+// they would do.
+Prepared prepare(std::vector<DomainRun>& runs, bool reread, Refusals& refusals) {
+  Prepared prepared;
+  for (std::size_t index = 0; index < runs.size(); ++index) {
+    DomainRun& run = runs[index];
+    if (run.result.status() != plan::DomainStatus::changes || !run.apply_error.empty()) continue;
     const config::DomainPolicy& policy = *run.policy;
     if (reread) {
       std::vector<std::string> names;
       for (const Change& change : run.result.changes) names.push_back(change.name);
+      for (const plan::DesiredRecord& record : run.result.records) names.push_back(record.name);
       run.live = plan::LiveRecords{};
       try {
         plan::read_managed(run.live, policy.name, policy.chain_prefix, names,
                            lister(*run.provider, run.result.zone));
       } catch (const Error& e) {
-        run.result.error = e.what();
+        run.apply_error = std::string("could not read what is published before applying: ") + e.what();
         continue;
       }
     }
-    apply::Rebased rebased = apply::rebase(run.result.changes, run.live);
+    apply::Rebased rebased = apply::rebase(run.result.changes, run.live, run.result.records);
     refusals.drift.insert(refusals.drift.end(), rebased.drift.begin(), rebased.drift.end());
     if (!rebased.ok()) continue;
 
@@ -143,9 +164,26 @@ std::vector<apply::DomainJob> prepare(std::vector<DomainRun>& runs, bool reread,
     job.provider = run.provider;
     job.live = run.live;
     job.changes = std::move(rebased.changes);
-    jobs.push_back(std::move(job));
+    prepared.jobs.push_back(std::move(job));
+    prepared.run_of_job.push_back(index);
   }
-  return jobs;
+  return prepared;
+}
+
+// Refuses what `refusals` holds: a stale plan always, unsafe changes without --force.
+void refuse(const Refusals& refusals, const ApplyOptions& options, const std::string& stale_why) {
+  if (!refusals.drift.empty())
+    throw Error(stale_why + " Nothing was applied." + indented(refusals.drift) +
+                (options.plan_file.empty()
+                     ? "\nrun apply again: it plans from what is published then"
+                     : "\nmake and review a new plan with 'spfctl plan --out " + options.plan_file + "'"));
+  std::vector<std::string> unsafe = refusals.unsafe;
+  if (refusals.deletes > static_cast<std::size_t>(options.max_deletes))
+    unsafe.push_back("the plan deletes " + plural(refusals.deletes, "record") + ", more than --max-deletes " +
+                     std::to_string(options.max_deletes));
+  if (!unsafe.empty() && !options.force)
+    throw Error("refusing to apply without --force; nothing was applied:" + indented(unsafe) +
+                "\nif these changes are intended, run apply again with --force");
 }
 
 // Asks on the terminal; true only for "yes".
@@ -154,7 +192,7 @@ bool confirmed(std::size_t changes, std::size_t domains) {
             << "? Only 'yes' is accepted: " << std::flush;
   std::string answer;
   if (!std::getline(std::cin, answer)) return false;
-  return util::lowercase(answer) == "yes";
+  return answer == "yes";
 }
 
 struct Report {
@@ -207,34 +245,33 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
                                           : session.plan(session.select(options.domains), !globals.quiet);
 
   Refusals refusals;
-  std::vector<apply::DomainJob> jobs = prepare(runs, from_file, refusals);
+  Prepared prepared = prepare(runs, from_file, refusals);
   if (!globals.json && !globals.quiet) print_plan(std::cout, style, runs, false);
-
-  if (!refusals.drift.empty())
-    throw Error("the plan " + options.plan_file +
-                " is stale: DNS changed since it was made. Nothing was applied." + indented(refusals.drift) +
-                "\nmake and review a new plan with 'spfctl plan --out " + options.plan_file + "'");
-  if (refusals.deletes > static_cast<std::size_t>(options.max_deletes))
-    refusals.unsafe.push_back("the plan deletes " + plural(refusals.deletes, "record") +
-                              ", more than --max-deletes " + std::to_string(options.max_deletes));
-  if (!refusals.unsafe.empty() && !options.force)
-    throw Error("refusing to apply without --force; nothing was applied:" + indented(refusals.unsafe) +
-                "\nif these changes are intended, run apply again with --force");
+  refuse(refusals, options,
+         from_file ? "the plan " + options.plan_file + " is stale: DNS changed since it was made."
+                   : std::string("DNS changed while planning."));
 
   std::size_t change_count = 0;
-  for (const apply::DomainJob& job : jobs) change_count += job.changes.size();
-  if (jobs.empty() && !globals.json && !globals.quiet) std::cout << "\nNothing to apply.\n";
-  if (!jobs.empty() && !options.auto_approve) {
+  for (const apply::DomainJob& job : prepared.jobs) change_count += job.changes.size();
+  if (prepared.jobs.empty() && !globals.json && !globals.quiet) std::cout << "\nNothing to apply.\n";
+  if (!prepared.jobs.empty() && !options.auto_approve) {
     if (isatty(STDIN_FILENO) != 1)
       throw Error(
           "no terminal to confirm on, so nothing was applied: review the changes with 'spfctl plan', "
           "then run 'spfctl apply --auto-approve' (or apply a reviewed plan file: 'spfctl apply "
           "--auto-approve PLANFILE')");
-    if (!confirmed(change_count, jobs.size())) {
+    if (!confirmed(change_count, prepared.jobs.size())) {
       std::cerr << "spfctl: apply cancelled; nothing was changed\n";
       return 1;
     }
+    if (!from_file) {
+      // Time passed while a person read the plan: lay the changes onto what is published now.
+      Refusals again;
+      prepared = prepare(runs, true, again);
+      refuse(again, options, "DNS changed while the plan was being reviewed.");
+    }
   }
+  const std::vector<apply::DomainJob>& jobs = prepared.jobs;
 
   std::mutex output;
   const std::vector<apply::DomainOutcome> outcomes = apply::execute(
@@ -245,9 +282,11 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
         std::cerr << "spfctl: " << jobs[i].domain << ": " << (outcome.ok() ? "done" : "failed") << "\n";
       });
 
+  std::vector<const apply::DomainOutcome*> outcome_of_run(runs.size(), nullptr);
+  for (std::size_t j = 0; j < jobs.size(); ++j) outcome_of_run[prepared.run_of_job[j]] = &outcomes[j];
   std::vector<Report> reports;
-  std::size_t job_index = 0;
-  for (const DomainRun& run : runs) {
+  for (std::size_t index = 0; index < runs.size(); ++index) {
+    const DomainRun& run = runs[index];
     Report report{
         run.result.domain, run.result.provider, run.result.zone, "", run.result.changes.size(), {}, "", ""};
     if (run.result.status() == plan::DomainStatus::in_sync) {
@@ -257,14 +296,17 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
       report.status = "failed";
       report.applied = 0;
       report.error = "not planned: " + run.result.error;
+    } else if (const apply::DomainOutcome* outcome = outcome_of_run[index]) {
+      report.applied = outcome->applied;
+      report.verified_by = outcome->verified_by;
+      report.status = outcome->ok() ? "applied" : "failed";
+      report.error = !outcome->error.empty()         ? outcome->error
+                     : outcome->verify_error.empty() ? ""
+                                                     : "verification: " + outcome->verify_error;
     } else {
-      const apply::DomainOutcome& outcome = outcomes.at(job_index++);
-      report.applied = outcome.applied;
-      report.verified_by = outcome.verified_by;
-      report.status = outcome.ok() ? "applied" : "failed";
-      report.error = !outcome.error.empty()         ? outcome.error
-                     : outcome.verify_error.empty() ? ""
-                                                    : "verification: " + outcome.verify_error;
+      report.status = "failed";
+      report.applied = 0;
+      report.error = run.apply_error;
     }
     reports.push_back(std::move(report));
   }

@@ -80,6 +80,7 @@ void diff_with_live(DomainRun& run, const plan::DomainPlan& desired) {
     plan::read_managed(run.live, policy.name, policy.chain_prefix, wanted,
                        lister(*run.provider, result.zone));
     plan::DomainDiff diff = plan::diff_domain(desired, policy.ttl, policy.chain_prefix, run.live);
+    result.records = desired.records;
     result.changes = std::move(diff.changes);
     result.notes.insert(result.notes.end(), diff.notes.begin(), diff.notes.end());
     // Reviewers see in the plan what apply will refuse without --force.

@@ -49,6 +49,7 @@ struct DomainRun {
   double read_seconds = 0;
   std::optional<double> plan_seconds;
   std::uint64_t dns_queries = 0;
+  std::string apply_error;  // why apply could not go on with a planned domain (set by apply)
 };
 
 // A provider's list() for one zone, as plan::read_managed wants it.

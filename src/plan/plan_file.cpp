@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "spf/select.hpp"
 
 namespace spfctl::plan {
 
@@ -67,6 +68,9 @@ Ordered domain_json(const PlannedDomain& domain) {
   out["warnings"] = domain.warnings;
   out["changes"] = Ordered::array();
   for (const Change& change : domain.changes) out["changes"].push_back(change_json(change));
+  out["records"] = Ordered::array();
+  for (const DesiredRecord& record : domain.records)
+    out["records"].push_back({{"name", record.name}, {"value", record.value()}, {"strings", record.strings}});
   return out;
 }
 
@@ -206,6 +210,10 @@ class Reader {
       fail(where, "a" + std::string(out.action == Change::Action::update ? "n update" : " create") +
                       " needs \"after\", the value to publish");
     if (out.action == Change::Action::create && out.before) fail(where, "a create has no \"before\"");
+    for (const auto* value : {&out.before, &out.after})
+      if (*value && !spf::is_spf_record((*value)->joined()))
+        fail(path(where, value == &out.before ? "before" : "after"),
+             "is not an SPF record (spfctl only changes TXT values starting \"v=spf1\")");
     if (out.action == Change::Action::remove && out.after) fail(where, "a delete has no \"after\"");
     if (object.contains("others")) {
       const json& others = object.at("others");
@@ -213,6 +221,18 @@ class Reader {
       for (std::size_t i = 0; i < others.size(); ++i)
         out.others.push_back(txt_value(others[i], path(where, "others") + "[" + std::to_string(i) + "]"));
     }
+    return out;
+  }
+
+  DesiredRecord record(const json& object, const std::string& where) const {
+    if (!object.is_object()) fail(where, "expected an object");
+    DesiredRecord out;
+    out.name = string(object, where, "name");
+    if (out.name.empty()) fail(path(where, "name"), "is empty");
+    std::optional<TxtValue> value = this->value(object, where, "value", "strings");
+    if (!value) fail(where, "\"value\" is missing");
+    if (!spf::is_spf_record(value->joined())) fail(path(where, "value"), "is not an SPF record");
+    out.strings = value->strings;
     return out;
   }
 
@@ -243,6 +263,12 @@ class Reader {
     if (!changes.is_array()) fail(path(where, "changes"), "expected an array");
     for (std::size_t i = 0; i < changes.size(); ++i)
       out.changes.push_back(change(changes[i], path(where, "changes") + "[" + std::to_string(i) + "]"));
+    if (object.contains("records")) {
+      const json& records = object.at("records");
+      if (!records.is_array()) fail(path(where, "records"), "expected an array");
+      for (std::size_t i = 0; i < records.size(); ++i)
+        out.records.push_back(record(records[i], path(where, "records") + "[" + std::to_string(i) + "]"));
+    }
     if (status != "error" && !out.equivalent && !out.changes.empty())
       fail(path(where, "equivalent"), "is false: a plan with changes must have passed the equivalence proof");
     const std::string actual(to_string(out.status()));

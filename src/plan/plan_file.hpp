@@ -5,7 +5,7 @@
 //   {"format": "spfctl-plan/1", "config_sha256", "created",
 //    "domains": [{"domain", "provider", "zone", "status": "in-sync"|"changes"|"error", "error"?,
 //                 "lookups", "void_lookups", "equivalent", "lookups_unflattened", "flattened",
-//                 "notes", "warnings",
+//                 "notes", "warnings", "records": [{"name", "value", "strings"}],
 //                 "changes": [{"action": "create"|"update"|"delete", "name", "type": "TXT", "ttl",
 //                              "before"?, "after"?, "before_strings"?, "after_strings"?,
 //                              "others"}]}]}
@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plan/desired.hpp"
 #include "providers/provider.hpp"
 
 namespace spfctl::plan {
@@ -42,6 +43,9 @@ struct PlannedDomain {
   std::vector<std::string> notes;
   std::vector<std::string> warnings;
   std::vector<providers::Change> changes;  // in apply order
+  // The SPF records published once the changes are applied (records[0] at the domain, then its
+  // chained records); apply checks those the changes leave alone are still published as planned.
+  std::vector<DesiredRecord> records;
 
   DomainStatus status() const;
 };

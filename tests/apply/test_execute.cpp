@@ -310,8 +310,10 @@ TEST_CASE("execute catches a provider that reports success but publishes somethi
     fake.drop_others = true;
     const DomainOutcome outcome = execute({job}, 4, {}).at(0);
     CHECK_FALSE(outcome.ok());
-    CHECK(outcome.verify_error ==
-          "read back from the provider: example.com: the other TXT values there changed");
+    CHECK(
+        outcome.verify_error ==
+        "read back from the provider: example.com: the other TXT values there differ from those read before "
+        "applying (spfctl never writes them: changed by someone else meanwhile?)");
   }
   SECTION("a TTL not stored") {
     FakeProvider same({"example.com"});
@@ -358,17 +360,18 @@ TEST_CASE("execute runs one zone's domains one after another and different zones
         std::vector<std::string>{"one.b.example", "two.b.example", "three.b.example"});
 }
 
-TEST_CASE("execute runs one zone name at two providers at once", "[apply]") {
+TEST_CASE("execute runs one zone name at two providers one after the other", "[apply]") {
+  // Two configured providers may publish to the same zone (one directory of zone files under two
+  // names): their writes must not race.
   FakeProvider first({"example.com"});
   FakeProvider second({"example.com"});
   second.overlap = first.overlap;
-  first.overlap->wait = true;
   const DomainJob a = job_for(first, "one", "example.com", {{"example.com", "v=spf1 mx -all"}});
   const DomainJob b = job_for(second, "two", "example.com", {{"example.com", "v=spf1 a -all"}});
   const std::vector<DomainOutcome> outcomes = execute({a, b}, 4, {});
   CHECK(outcomes.at(0).ok());
   CHECK(outcomes.at(1).ok());
-  CHECK(first.overlap->max_inside() == 2);
+  CHECK(first.overlap->max_inside() == 1);
   CHECK(first.published("example.com") == std::vector<std::string>{"v=spf1 mx -all"});
   CHECK(second.published("example.com") == std::vector<std::string>{"v=spf1 a -all"});
 }

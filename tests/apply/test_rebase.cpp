@@ -296,3 +296,34 @@ TEST_CASE("rebase of a plan deleting an extra SPF value next to the one it keeps
     CHECK_FALSE(rebase(planned, live_of({{"example.com", {{"v=spf1 a -all"}}}})).ok());
   }
 }
+
+TEST_CASE("rebase checks the planned records no change touches are still published as planned", "[apply]") {
+  // The plan updates the apex only; its chained record _spf1 was in sync when planned.
+  const std::vector<Change> planned = {change(Action::update, "example.com",
+                                              "v=spf1 include:_spf1.example.com ~all",
+                                              "v=spf1 include:_spf1.example.com -all")};
+  const std::vector<spfctl::plan::DesiredRecord> records = {
+      {"example.com", {"v=spf1 include:_spf1.example.com -all"}},
+      {"_spf1.example.com", {"v=spf1 ip4:192.0.2.0/24 ", "ip4:198.51.100.0/24"}}};
+  Published now = {{"example.com", {{"v=spf1 include:_spf1.example.com ~all"}}},
+                   {"_spf1.example.com", {{"v=spf1 ip4:192.0.2.0/24 ip4:198.51.100.0/24"}}}};
+  // Split into other character-strings, the same record is not drift.
+  CHECK(rebase(planned, live_of(now), records).ok());
+
+  SECTION("changed since the plan") {
+    now["_spf1.example.com"] = {{"v=spf1 ip4:192.0.2.0/24"}};
+  }
+  SECTION("gone since the plan") {
+    now.erase("_spf1.example.com");
+  }
+  SECTION("a second SPF value beside it") {
+    now["_spf1.example.com"].push_back({"v=spf1 -all"});
+  }
+  const Rebased rebased = rebase(planned, live_of(now), records);
+  CHECK_FALSE(rebased.ok());
+  REQUIRE(rebased.drift.size() == 1);
+  CHECK_THAT(
+      rebased.drift.front(),
+      Catch::StartsWith("_spf1.example.com: the plan leaves 'v=spf1 ip4:192.0.2.0/24 ip4:198.51.100.0/24' "
+                        "there as it was; published now: "));
+}

@@ -34,7 +34,7 @@ Plan sample_plan() {
   update.name = "example-shop.com";
   update.ttl = 3600;
   update.before = TxtValue{{"v=spf1 include:secureserver.net ~all"}};
-  update.after = TxtValue{{std::string(250, 'a') + " ", "include:servers.mcsv.net -all"}};
+  update.after = TxtValue{{"v=spf1 " + std::string(243, 'a') + " ", "include:servers.mcsv.net -all"}};
   update.others = {TxtValue{{"google-site-verification=x"}}, TxtValue{{"two", "strings"}}};
   Change create;
   create.action = Change::Action::create;
@@ -47,6 +47,8 @@ Plan sample_plan() {
   remove.ttl = 3600;
   remove.before = TxtValue{{"v=spf1 ip4:198.51.100.0/24"}};
   shop.changes = {create, update, remove};
+  shop.records = {{"example-shop.com", {"v=spf1 include:_spf1.example-shop.com -all"}},
+                  {"_spf1.example-shop.com", {"v=spf1 ip4:192.0.2.0/24"}}};
 
   PlannedDomain agency;
   agency.domain = "example-agency.net";
@@ -100,7 +102,7 @@ TEST_CASE("plan JSON has the documented shape", "[plan][plan_file]") {
   CHECK(update["type"] == "TXT");
   CHECK(update["ttl"] == 3600);
   CHECK(update["before"] == "v=spf1 include:secureserver.net ~all");
-  CHECK(update["after"] == std::string(250, 'a') + " include:servers.mcsv.net -all");
+  CHECK(update["after"] == "v=spf1 " + std::string(243, 'a') + " include:servers.mcsv.net -all");
   CHECK(update["after_strings"].size() == 2);
   CHECK(update["others"][1] == json::array({"two", "strings"}));
   CHECK_FALSE(shop["changes"][0].contains("before"));
@@ -135,6 +137,7 @@ TEST_CASE("a plan reads back exactly as it was written", "[plan][plan_file]") {
     CHECK(a.equivalent == b.equivalent);
     CHECK(a.flattened == b.flattened);
     CHECK(a.notes == b.notes);
+    CHECK(a.records == b.records);
     REQUIRE(a.changes.size() == b.changes.size());
     for (std::size_t j = 0; j < a.changes.size(); ++j) {
       CHECK(a.changes[j].action == b.changes[j].action);
@@ -202,6 +205,13 @@ TEST_CASE("reading a plan reports the first wrong field with its place", "[plan]
   doc = sample_json();
   doc["domains"][0]["changes"][2]["after"] = "v=spf1 -all";
   CHECK(parse_error(doc) == "plan.json: domains[0].changes[2]: a delete has no \"after\"");
+  doc = sample_json();
+  doc["domains"][0]["changes"][1]["after"] = "google-site-verification=x";
+  doc["domains"][0]["changes"][1].erase("after_strings");
+  CHECK(
+      parse_error(doc) ==
+      "plan.json: domains[0].changes[1].after: is not an SPF record (spfctl only changes TXT values starting "
+      "\"v=spf1\")");
 
   doc = sample_json();
   doc["domains"][0]["equivalent"] = false;
