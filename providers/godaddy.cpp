@@ -329,9 +329,11 @@ class GoDaddyProvider : public Provider {
 }  // namespace
 
 const Capabilities& godaddy_capabilities() {
-  // GoDaddy has refused TXT data longer than 512 characters.
+  // GoDaddy has refused TXT data longer than 512 characters. A value is one data string of up to
+  // that, cut into 255-byte character-strings only when served, so the string it stores is as long
+  // as the value: a 255-byte limit here would refuse every record over 255 bytes.
   static const Capabilities capabilities{.min_ttl = 600,
-                                         .max_string_bytes = k_max_string,
+                                         .max_string_bytes = 512,
                                          .max_value_bytes = 512,
                                          .multi_string = false,
                                          .batch = false,

@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "error.hpp"
 #include "http/curl_client.hpp"
+#include "plan/diff.hpp"
 #include "providers/godaddy.hpp"
 #include "tests/support/godaddy_fake.hpp"
 #include "tests/support/provider_conformance.hpp"
@@ -193,6 +194,24 @@ TEST_CASE("godaddy: a slow API is reported as a timeout", "[providers][godaddy]"
              Contains("godaddy provider 'gd': domain example.com: reading the TXT records at example.com"));
   CHECK_THAT(message, Contains("failed: timeout"));
   CHECK_THAT(message, Contains("(after 6 attempts)"));
+}
+
+TEST_CASE("godaddy: plans with values up to 512 bytes, however they are split, are publishable",
+          "[providers][godaddy]") {
+  const auto plan = [](std::vector<std::string> strings) {
+    plan::DomainPlan out;
+    out.domain = k_zone;
+    out.records.push_back({k_zone, std::move(strings)});
+    return out;
+  };
+  const auto& capabilities = providers::godaddy_capabilities();
+  CHECK(plan::check_capabilities(plan({std::string(255, 'a'), std::string(200, 'b')}), 600, capabilities) ==
+        "");
+  CHECK(plan::check_capabilities(plan({std::string(512, 'a')}), 600, capabilities) == "");
+  CHECK_THAT(
+      plan::check_capabilities(plan({std::string(255, 'a'), std::string(258, 'b')}), 600, capabilities),
+      Contains("has 513 bytes; the provider stores at most 512"));
+  CHECK_THAT(plan::check_capabilities(plan({"v=spf1 -all"}), 300, capabilities), Contains("ttl 300"));
 }
 
 TEST_CASE("godaddy: the timeout setting bounds each request", "[providers][godaddy]") {
