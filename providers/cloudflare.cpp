@@ -36,7 +36,7 @@ constexpr int k_create_attempts = 3;
 constexpr int k_code_exists = 81057;
 constexpr int k_code_identical = 81058;
 
-const std::vector<std::string> k_settings = {"api_url", "token_env"};
+const std::vector<std::string> k_settings = {"api_url", "timeout", "token_env"};
 
 std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
@@ -207,7 +207,8 @@ int batch_rank(Operation::Kind kind) {
 class CloudflareProvider : public Provider {
  public:
   CloudflareProvider(std::string name, std::string api_url, std::string token_variable,
-                     const std::string& token, const ProviderEnvironment& environment)
+                     const std::string& token, const http::CurlOptions& curl,
+                     const ProviderEnvironment& environment)
       : m_name(std::move(name)),
         m_api_url(std::move(api_url)),
         m_token_variable(std::move(token_variable)),
@@ -217,7 +218,7 @@ class CloudflareProvider : public Provider {
           std::this_thread::sleep_for(delay);
         }) {
     std::shared_ptr<http::HttpClient> transport =
-        environment.http ? environment.http : std::make_shared<http::CurlHttpClient>();
+        environment.http ? environment.http : std::make_shared<http::CurlHttpClient>(curl);
     std::shared_ptr<http::RateLimiter> limiter =
         environment.rate_limiter
             ? environment.rate_limiter
@@ -634,6 +635,16 @@ std::unique_ptr<Provider> make_cloudflare(const config::ProviderConfig& provider
       problems.push_back({found->second.location, "api_url in " + context + ": " + error.what()});
     }
   }
+  http::CurlOptions curl;
+  if (auto found = provider_config.settings.find("timeout"); found != provider_config.settings.end()) {
+    const config::CheckedTimeout timeout = config::check_timeout_seconds(found->second.value);
+    if (timeout.ok()) {
+      curl.total_timeout = timeout.value;
+      curl.connect_timeout = std::min(curl.connect_timeout, timeout.value);
+    } else {
+      problems.push_back({found->second.location, "timeout in " + context + " " + timeout.error});
+    }
+  }
   const auto token_setting = provider_config.settings.find("token_env");
   if (token_setting == provider_config.settings.end())
     problems.push_back({provider_config.location,
@@ -649,7 +660,8 @@ std::unique_ptr<Provider> make_cloudflare(const config::ProviderConfig& provider
                 variable +
                 " (token_env) is not set or empty; export a Cloudflare API token with the permissions "
                 "Zone:Read and DNS:Edit in it");
-  return std::make_unique<CloudflareProvider>(provider_config.name, api_url, variable, token, environment);
+  return std::make_unique<CloudflareProvider>(provider_config.name, api_url, variable, token, curl,
+                                              environment);
 }
 
 }  // namespace spfctl::providers

@@ -6,6 +6,8 @@
 //              Zone:Read and DNS:Edit for the zones spfctl manages
 //   api_url    the API base URL (default https://api.cloudflare.com/client/v4); http only for
 //              loopback hosts
+//   timeout    seconds one request may take in all, whole or decimal, above 0 and at most 300
+//              (default 60); connecting may take at most 10 of them
 //
 // Cloudflare keeps each TXT value as a record of its own, with its own id and TTL. spfctl touches
 // only the record holding the SPF value it manages; a record set's TTL, as list() reports it, is the

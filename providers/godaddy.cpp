@@ -26,7 +26,7 @@ using http::Method;
 
 constexpr std::size_t k_max_string = 255;
 
-const std::vector<std::string> k_settings = {"api_url", "environment", "key_env", "secret_env"};
+const std::vector<std::string> k_settings = {"api_url", "environment", "key_env", "secret_env", "timeout"};
 
 std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
@@ -89,7 +89,7 @@ class GoDaddyProvider : public Provider {
  public:
   GoDaddyProvider(std::string name, std::string api_url, std::string key_variable,
                   std::string secret_variable, const std::string& key, const std::string& secret,
-                  const ProviderEnvironment& environment)
+                  const http::CurlOptions& curl, const ProviderEnvironment& environment)
       : m_name(std::move(name)),
         m_api_url(std::move(api_url)),
         m_key_variable(std::move(key_variable)),
@@ -97,7 +97,7 @@ class GoDaddyProvider : public Provider {
         m_authorization("sso-key " + key + ":" + secret),
         m_redactor(std::vector<std::string>{key, secret, key + ":" + secret}) {
     std::shared_ptr<http::HttpClient> transport =
-        environment.http ? environment.http : std::make_shared<http::CurlHttpClient>();
+        environment.http ? environment.http : std::make_shared<http::CurlHttpClient>(curl);
     std::shared_ptr<http::RateLimiter> limiter =
         environment.rate_limiter
             ? environment.rate_limiter
@@ -329,9 +329,11 @@ class GoDaddyProvider : public Provider {
 }  // namespace
 
 const Capabilities& godaddy_capabilities() {
-  // GoDaddy has refused TXT data longer than 512 characters.
+  // GoDaddy has refused TXT data longer than 512 characters. A value is one data string of up to
+  // that, cut into 255-byte character-strings only when served, so the string it stores is as long
+  // as the value: a 255-byte limit here would refuse every record over 255 bytes.
   static const Capabilities capabilities{.min_ttl = 600,
-                                         .max_string_bytes = k_max_string,
+                                         .max_string_bytes = 512,
                                          .max_value_bytes = 512,
                                          .multi_string = false,
                                          .batch = false,
@@ -374,6 +376,16 @@ std::unique_ptr<Provider> make_godaddy(const config::ProviderConfig& provider_co
       problems.push_back({found->second.location, "api_url in " + context + ": " + error.what()});
     }
   }
+  http::CurlOptions curl;
+  if (auto found = settings.find("timeout"); found != settings.end()) {
+    const config::CheckedTimeout timeout = config::check_timeout_seconds(found->second.value);
+    if (timeout.ok()) {
+      curl.total_timeout = timeout.value;
+      curl.connect_timeout = std::min(curl.connect_timeout, timeout.value);
+    } else {
+      problems.push_back({found->second.location, "timeout in " + context + " " + timeout.error});
+    }
+  }
   for (const char* key : {"key_env", "secret_env"})
     if (!settings.contains(key))
       problems.push_back(
@@ -396,7 +408,7 @@ std::unique_ptr<Provider> make_godaddy(const config::ProviderConfig& provider_co
                   "developer.godaddy.com in " +
                   key_variable + " and " + secret_variable);
   return std::make_unique<GoDaddyProvider>(provider_config.name, api_url, key_variable, secret_variable, key,
-                                           secret, environment);
+                                           secret, curl, environment);
 }
 
 }  // namespace spfctl::providers

@@ -7,6 +7,8 @@
 //   environment  "production" (default, https://api.godaddy.com) or "ote", GoDaddy's test
 //                environment (https://api.ote-godaddy.com), whose keys are separate
 //   api_url      the API base URL, instead of environment; http only for loopback hosts
+//   timeout      seconds one request may take in all, whole or decimal, above 0 and at most 300
+//                (default 60); connecting may take at most 10 of them
 //
 // GoDaddy writes all TXT values at a name at once: PUT .../records/TXT/{name} replaces every one of
 // them. So each change reads the values at its name first and writes them all back, the other values

@@ -406,7 +406,8 @@ void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& c
 
 std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
                                         const ProviderEnvironment& environment) {
-  static const std::vector<std::string> k_settings = {"api_url", "server_id", "api_key_env", "dns_server"};
+  static const std::vector<std::string> k_settings = {"api_url", "server_id", "api_key_env", "dns_server",
+                                                      "timeout"};
   const std::string table = "[providers." + config.name + "]";
   std::vector<config::Diagnostic> problems;
   for (const auto& [key, setting] : config.settings) {
@@ -415,7 +416,7 @@ std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
     problems.push_back(
         {setting.location, "unknown setting " + in_quotes(key) + " in " + table + " of type powerdns" +
                                (match.empty() ? "" : "; did you mean " + in_quotes(match) + "?") +
-                               " (settings: api_url, server_id, api_key_env, dns_server)"});
+                               " (settings: api_url, server_id, api_key_env, dns_server, timeout)"});
   }
   auto setting = [&](const std::string& key) -> const config::ProviderSetting* {
     auto found = config.settings.find(key);
@@ -452,6 +453,16 @@ std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
       problems.push_back({server->location, "dns_server in " + table + ": " + e.what()});
     }
   }
+  http::CurlOptions curl;
+  if (const auto* timeout = setting("timeout")) {
+    const config::CheckedTimeout checked = config::check_timeout_seconds(timeout->value);
+    if (checked.ok()) {
+      curl.total_timeout = checked.value;
+      curl.connect_timeout = std::min(curl.connect_timeout, checked.value);
+    } else {
+      problems.push_back({timeout->location, "timeout in " + table + " " + checked.error});
+    }
+  }
   const auto* key_env = setting("api_key_env");
   if (!key_env)
     problems.push_back({config.location, table + " needs api_key_env, the name of the environment variable "
@@ -476,7 +487,7 @@ std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
     auto limiter = http::shared_rate_limiter(http::account_key(k_provider, options.api_url, options.api_key),
                                              k_rate_limit);
     options.http = std::make_shared<http::RetryingClient>(std::make_shared<http::RateLimitedClient>(
-        std::make_shared<http::CurlHttpClient>(), std::move(limiter)));
+        std::make_shared<http::CurlHttpClient>(curl), std::move(limiter)));
   }
   return std::make_unique<PowerDnsProvider>(std::move(options));
 }

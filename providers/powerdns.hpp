@@ -85,7 +85,9 @@ class PowerDnsProvider : public Provider {
 // A PowerDNS provider from a [providers.NAME] table of type "powerdns". Settings: api_url
 // (required; https, or http to a loopback host only), server_id (default "localhost"), api_key_env
 // (required: the name of the environment variable holding the API key), dns_server (optional,
-// ADDR[:PORT] of the server's DNS listener, asked after apply to verify). Throws config::ConfigError
+// ADDR[:PORT] of the server's DNS listener, asked after apply to verify), timeout (optional: seconds
+// one request may take in all, whole or decimal, above 0 and at most 300, default 60; connecting
+// takes at most 10 of them; used only when `environment.http` is empty). Throws config::ConfigError
 // listing every bad or unknown setting with its location, and spfctl::Error when the variable is
 // unset or empty (naming it, never showing a value).
 const Capabilities& powerdns_capabilities();

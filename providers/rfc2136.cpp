@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <set>
@@ -37,7 +36,6 @@ constexpr std::uint8_t k_notauth = 9;
 constexpr std::uint8_t k_notzone = 10;
 constexpr std::uint16_t k_badkey = 17;
 constexpr std::uint16_t k_badtime = 18;
-constexpr int k_max_timeout_seconds = 300;
 
 std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
@@ -307,16 +305,11 @@ Rfc2136Settings parse_rfc2136_settings(const config::ProviderConfig& config,
   }
 
   if (const auto* timeout = find("timeout")) {
-    int seconds = 0;
-    const std::string& text = timeout->value;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (ec != std::errc{} || end != text.data() + text.size() || seconds < 1 ||
-        seconds > k_max_timeout_seconds)
-      problem(timeout->location, "timeout " + in_quotes(text) + " in " + context +
-                                     " must be a whole number of seconds from 1 to " +
-                                     std::to_string(k_max_timeout_seconds));
+    const config::CheckedTimeout checked = config::check_timeout_seconds(timeout->value);
+    if (checked.ok())
+      settings.timeout = checked.value;
     else
-      settings.timeout = std::chrono::seconds(seconds);
+      problem(timeout->location, "timeout in " + context + " " + checked.error);
   }
 
   if (!problems.empty()) throw config::ConfigError(std::move(problems));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <optional>
 
 #include "util/text.hpp"
@@ -193,6 +195,25 @@ Checked check_chain_prefix(std::string_view text) {
             "chain_prefix " + in_quotes(text) +
                 " must not end with a digit or hyphen (a number is appended to it)"};
   return {prefix, {}};
+}
+
+CheckedTimeout check_timeout_seconds(std::string_view text) {
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  const bool digits = !whole.empty() && whole.size() <= 6 &&
+                      std::all_of(whole.begin(), whole.end(), is_digit) &&
+                      (dot == std::string_view::npos ||
+                       (!fraction.empty() && std::all_of(fraction.begin(), fraction.end(), is_digit)));
+  double seconds = 0;
+  if (digits) std::from_chars(text.data(), text.data() + text.size(), seconds);
+  const auto milliseconds = static_cast<std::int64_t>(std::llround(seconds * 1000));
+  if (!digits || milliseconds < 1 || seconds > k_max_timeout_seconds)
+    return {{},
+            "must be a number of seconds above 0 and at most " + std::to_string(k_max_timeout_seconds) +
+                " (such as 30, or \"2.5\" for a fraction), not " + in_quotes(text)};
+  return {std::chrono::milliseconds(milliseconds), {}};
 }
 
 bool is_env_var_name(std::string_view text) {

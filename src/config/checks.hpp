@@ -3,6 +3,7 @@
 // or of where a value came from; the loader turns their messages into located diagnostics.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -52,6 +53,23 @@ Checked check_raw_term(std::string_view text);
 // 1-60 letters, digits, hyphens or underscores, not starting with '-' and not ending with a digit
 // or '-' (so the appended number stays unambiguous).
 Checked check_chain_prefix(std::string_view text);
+
+// A timeout in seconds, as the providers' `timeout` settings take it: the value in milliseconds
+// when `error` is empty; otherwise `error` says what is wrong (lowercase, quoting the value, to
+// follow "timeout in [providers.NAME] ").
+struct CheckedTimeout {
+  std::chrono::milliseconds value{0};
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+// The longest `timeout` a provider setting may ask for.
+inline constexpr int k_max_timeout_seconds = 300;
+
+// A `timeout` setting: whole or decimal seconds written with digits and at most one '.' ("10",
+// "2.5"), above 0 and at most k_max_timeout_seconds, rounded to the millisecond (so at least
+// 0.001). Signs, exponents and blanks are refused.
+CheckedTimeout check_timeout_seconds(std::string_view text);
 
 // True for a POSIX environment variable name: [A-Za-z_][A-Za-z0-9_]*.
 bool is_env_var_name(std::string_view text);

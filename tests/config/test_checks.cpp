@@ -118,3 +118,21 @@ TEST_CASE("credential keys are told apart from keys that point at credentials", 
   CHECK_FALSE(is_env_var_name(""));
 }
 
+TEST_CASE("timeouts are whole or decimal seconds above 0 and at most 300", "[config][checks]") {
+  using std::chrono::milliseconds;
+  CHECK(check_timeout_seconds("10").value == milliseconds(10'000));
+  CHECK(check_timeout_seconds("2.5").value == milliseconds(2'500));
+  CHECK(check_timeout_seconds("0.001").value == milliseconds(1));
+  CHECK(check_timeout_seconds("300").value == milliseconds(300'000));
+  CHECK(check_timeout_seconds("300.0").value == milliseconds(300'000));
+  CHECK(check_timeout_seconds("007").value == milliseconds(7'000));
+  for (const char* bad : {"0", "0.0", "0.0004", "300.001", "301", "1000000000", "-1", "+1", "1e2", "ten", "",
+                          ".5", "5.", "1.2.3", " 1", "1 ", "inf", "nan", "0x10"}) {
+    const CheckedTimeout checked = check_timeout_seconds(bad);
+    CHECK_FALSE(checked.ok());
+    CHECK(checked.error ==
+          "must be a number of seconds above 0 and at most 300 (such as 30, or \"2.5\" for a "
+          "fraction), not '" +
+              std::string(bad) + "'");
+  }
+}

@@ -324,6 +324,25 @@ TEST_CASE("cloudflare: a slow API is reported as a timeout", "[providers][cloudf
   CHECK_THAT(message, Contains("(after 6 attempts)"));
 }
 
+TEST_CASE("cloudflare: the timeout setting bounds each request", "[providers][cloudflare]") {
+  Harness harness;
+  auto environment = harness.environment();
+  environment.http = nullptr;  // the adapter's own libcurl client, with the setting's timeout
+  const auto provider = [&](const std::string& timeout) {
+    return providers::make_cloudflare(
+        provider_config(
+            {{"token_env", "CF_API_TOKEN"}, {"api_url", harness.fake.api_url()}, {"timeout", timeout}}),
+        environment);
+  };
+  harness.fake.inject(CloudflareFake::Fault::slow(250ms), 1);
+  CHECK(provider("2")->zone_for("example.com") == "example.com");  // slow, but within the timeout
+
+  harness.fake.inject(CloudflareFake::Fault::slow(600ms), 6);
+  const std::string message = error_of([&] { provider("0.2")->zone_for("example.com"); });
+  CHECK_THAT(message, Contains("finding the zone of example.com") && Contains("failed: timeout") &&
+                          Contains("(after 6 attempts)"));
+}
+
 TEST_CASE("cloudflare: a refused token is explained without showing it", "[providers][cloudflare]") {
   Harness harness;
   const std::string wrong = "wrong-token-Zq81xTy5";
@@ -438,8 +457,14 @@ TEST_CASE("cloudflare: settings and credentials are checked before any request",
              Contains("unknown setting 'tokn_env' in [providers.cf]; did you mean 'token_env'?"));
   CHECK_THAT(
       message({{"token_env", "CF_API_TOKEN"}, {"colour", "blue"}}),
-      Contains(
-          "unknown setting 'colour' in [providers.cf] (a cloudflare provider takes: api_url, token_env)"));
+      Contains("unknown setting 'colour' in [providers.cf] (a cloudflare provider takes: api_url, timeout, "
+               "token_env)"));
+  for (const char* timeout : {"0", "300.5", "1m", ""})
+    CHECK_THAT(
+        message({{"token_env", "CF_API_TOKEN"}, {"timeout", timeout}}),
+        Contains("spfctl.toml:8:1: timeout in [providers.cf] must be a number of seconds above 0 and at "
+                 "most 300 (such as 30, or \"2.5\" for a fraction), not '" +
+                 std::string(timeout) + "'"));
   CHECK_THAT(message({{"token_env", "CF_API_TOKEN"}, {"api_url", "http://api.example.com/v4"}}),
              Contains("spfctl.toml:8:1: api_url in [providers.cf]"));
   CHECK_THAT(

@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "error.hpp"
 #include "http/curl_client.hpp"
+#include "plan/diff.hpp"
 #include "providers/godaddy.hpp"
 #include "tests/support/godaddy_fake.hpp"
 #include "tests/support/provider_conformance.hpp"
@@ -195,6 +196,44 @@ TEST_CASE("godaddy: a slow API is reported as a timeout", "[providers][godaddy]"
   CHECK_THAT(message, Contains("(after 6 attempts)"));
 }
 
+TEST_CASE("godaddy: plans with values up to 512 bytes, however they are split, are publishable",
+          "[providers][godaddy]") {
+  const auto plan = [](std::vector<std::string> strings) {
+    plan::DomainPlan out;
+    out.domain = k_zone;
+    out.records.push_back({k_zone, std::move(strings)});
+    return out;
+  };
+  const auto& capabilities = providers::godaddy_capabilities();
+  CHECK(plan::check_capabilities(plan({std::string(255, 'a'), std::string(200, 'b')}), 600, capabilities) ==
+        "");
+  CHECK(plan::check_capabilities(plan({std::string(512, 'a')}), 600, capabilities) == "");
+  CHECK_THAT(
+      plan::check_capabilities(plan({std::string(255, 'a'), std::string(258, 'b')}), 600, capabilities),
+      Contains("has 513 bytes; the provider stores at most 512"));
+  CHECK_THAT(plan::check_capabilities(plan({"v=spf1 -all"}), 300, capabilities), Contains("ttl 300"));
+}
+
+TEST_CASE("godaddy: the timeout setting bounds each request", "[providers][godaddy]") {
+  Harness harness;
+  auto environment = harness.environment();
+  environment.http = nullptr;  // the adapter's own libcurl client, with the setting's timeout
+  const auto provider = [&](const std::string& timeout) {
+    return providers::make_godaddy(provider_config({{"key_env", "GD_KEY"},
+                                                    {"secret_env", "GD_SECRET"},
+                                                    {"api_url", harness.fake.api_url()},
+                                                    {"timeout", timeout}}),
+                                   environment);
+  };
+  harness.fake.inject(Fault::slow(250ms), 1);
+  CHECK(provider("2")->list(k_zone, {k_zone}).size() == 1);  // slow, but within the timeout
+
+  harness.fake.inject(Fault::slow(600ms), 6);
+  const std::string message = error_of([&] { provider("0.2")->list(k_zone, {k_zone}); });
+  CHECK_THAT(message, Contains("reading the TXT records at example.com") && Contains("failed: timeout") &&
+                          Contains("(after 6 attempts)"));
+}
+
 TEST_CASE("godaddy: an account without API access is told why", "[providers][godaddy]") {
   Harness harness;
   harness.fake.set_access_denied(true);
@@ -343,7 +382,16 @@ TEST_CASE("godaddy: settings and credentials are checked before any request", "[
   CHECK_THAT(
       message({{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"colour", "blue"}}),
       Contains("unknown setting 'colour' in [providers.gd] (a godaddy provider takes: api_url, environment, "
-               "key_env, secret_env)"));
+               "key_env, secret_env, timeout)"));
+  for (const char* timeout : {"0", "301", "soon", "-5"})
+    CHECK_THAT(message({{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"timeout", timeout}}),
+               Contains("spfctl.toml:10:1: timeout in [providers.gd] must be a number of seconds above 0 and "
+                        "at most 300 (such as 30, or \"2.5\" for a fraction), not '" +
+                        std::string(timeout) + "'"));
+  for (const char* timeout : {"1", "0.5", "300"})
+    CHECK_NOTHROW(providers::make_godaddy(
+        provider_config({{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"timeout", timeout}}),
+        harness.environment()));
   CHECK_THAT(
       message({{"key_env", "GD_KEY"}, {"secret_env", "GD_NO_SECRET"}}),
       Contains("godaddy provider 'gd': the environment variable GD_NO_SECRET (secret_env) is not set"));

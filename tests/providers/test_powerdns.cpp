@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "config/config.hpp"
 #include "error.hpp"
@@ -72,7 +74,8 @@ struct Fake {
   FakeHttpServer server;
   json zone = example_zone();
   int patch_status = 204;
-  std::string patch_body;  // the answer to a PATCH
+  std::string patch_body;                    // the answer to a PATCH
+  std::chrono::milliseconds patch_delay{0};  // how long a PATCH takes to be answered
 
   Fake() {
     server.get(k_zones_path, [](const httplib::Request&, httplib::Response& res) {
@@ -103,6 +106,7 @@ struct Fake {
       res.set_content(answer.dump(), "application/json");
     });
     server.patch(k_zones_path + "/(.+)", [this](const httplib::Request&, httplib::Response& res) {
+      std::this_thread::sleep_for(patch_delay);
       res.status = patch_status;
       if (!patch_body.empty()) res.set_content(patch_body, "application/json");
     });
@@ -507,6 +511,22 @@ TEST_CASE("make_powerdns reports every bad setting with its place", "[providers]
     });
     CHECK_THAT(message, Catch::Contains("spfctl.toml:5:7: api_url in [providers.pdns]"));
   }
+  SECTION("a timeout out of range or not a number") {
+    for (const char* timeout : {"0", "301", "2s"}) {
+      const std::string message = error_text([&] {
+        make_powerdns(
+            provider_config(
+                {{"api_url", "https://pdns.example.com"}, {"api_key_env", "K"}, {"timeout", timeout}}),
+            environment);
+      });
+      CHECK_THAT(message, Catch::Contains("spfctl.toml:6:7: timeout in [providers.pdns] must be a number of "
+                                          "seconds above 0 and at most 300") &&
+                              Catch::Contains("not '" + std::string(timeout) + "'"));
+    }
+    CHECK_NOTHROW(make_powerdns(
+        provider_config({{"api_url", "https://pdns.example.com"}, {"api_key_env", "K"}, {"timeout", "7.5"}}),
+        environment));
+  }
   SECTION("a server_id that is not a name") {
     const std::string message = error_text([&] {
       make_powerdns(
@@ -516,6 +536,29 @@ TEST_CASE("make_powerdns reports every bad setting with its place", "[providers]
     });
     CHECK_THAT(message, Catch::Contains("server_id in [providers.pdns]") && Catch::Contains("\"a/b\""));
   }
+}
+
+TEST_CASE("make_powerdns bounds each request by its timeout setting", "[providers][powerdns]") {
+  using namespace std::chrono_literals;
+  Fake fake;
+  fake.patch_delay = 700ms;
+  const ProviderEnvironment environment{
+      [](const std::string&) -> std::optional<std::string> { return k_key; }, nullptr};
+  const auto provider = [&](const std::string& timeout) {
+    return make_powerdns(
+        provider_config({{"api_url", fake.server.base_url()}, {"api_key_env", "K"}, {"timeout", timeout}}),
+        environment);
+  };
+  const std::vector<Change> changes = {
+      Change{Change::Action::update, "example.com", 600, k_spf, TxtValue{{"v=spf1 -all"}}, k_others}};
+  // A PATCH that may have reached the server is not sent again: one timeout ends the apply.
+  const std::string message = error_text([&] { provider("0.25")->apply("example.com", changes); });
+  CHECK_THAT(message, Catch::Contains("none of the 1 change was applied") &&
+                          Catch::Contains("PATCH " + fake.server.base_url()) &&
+                          Catch::Contains("failed: timeout"));
+  CHECK(fake.of("PATCH").size() == 1);
+  CHECK_NOTHROW(provider("3")->apply("example.com", changes));
+  CHECK(fake.of("PATCH").size() == 2);
 }
 
 TEST_CASE("make_powerdns names the key's variable when it is unset or empty, never a value",

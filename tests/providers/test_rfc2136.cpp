@@ -171,6 +171,8 @@ TEST_CASE("rfc2136 settings: a complete table", "[providers][rfc2136]") {
   CHECK(settings.key_secret_env == "TSIG_SECRET");
   CHECK(settings.zones == std::vector<std::string>{"example.com", "example.net", "mail.example.com"});
   CHECK(settings.timeout == std::chrono::seconds(3));
+  table.settings["timeout"] = "1.5";
+  CHECK(parse(table).timeout == std::chrono::milliseconds(1500));
 }
 
 TEST_CASE("rfc2136 settings: defaults", "[providers][rfc2136]") {
@@ -228,11 +230,13 @@ TEST_CASE("rfc2136 settings: each problem is reported with its place", "[provide
   Table no_zone = keyed();
   no_zone.settings["zones"] = " , ";
   CHECK_THAT(parse_error(no_zone), Catch::Contains("zones in [providers.primary] lists no zone"));
-  for (const char* timeout : {"0", "301", "ten", "1.5", ""}) {
+  for (const char* timeout : {"0", "301", "ten", "1,5", ""}) {
     Table bad_timeout = keyed();
     bad_timeout.settings["timeout"] = timeout;
     CHECK_THAT(parse_error(bad_timeout),
-               Catch::Contains("in [providers.primary] must be a whole number of seconds from 1 to 300"));
+               Catch::Contains("timeout in [providers.primary] must be a number of seconds above 0 and at "
+                               "most 300") &&
+                   Catch::Contains("not '" + std::string(timeout) + "'"));
   }
 
   // Every problem at once, each on its own line.
