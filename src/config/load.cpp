@@ -459,9 +459,13 @@ void read_provider(const toml::key& key, const toml::node& node, Parsed& parsed,
       text = std::to_string(i->get());
     } else if (const auto* b = value.as_boolean()) {
       text = b->get() ? "true" : "false";
+    } else if (const auto* f = value.as_floating_point()) {
+      std::ostringstream number;  // "2.5", as written, for settings such as timeout = 2.5
+      number << f->get();
+      text = number.str();
     } else {
       diag.error(at(value), in_quotes(setting) + " in " + context +
-                                " must be a string, integer or boolean, not " +
+                                " must be a string, number or boolean, not " +
                                 std::string(type_name(value)));
       continue;
     }

@@ -270,7 +270,7 @@ TEST_CASE("provider settings: *_env names a variable, values are scalars", "[con
   check_diagnostic(diagnostics[0], "test.toml", 1, 12, {"provider 'pdns' needs a type", "cloudflare"});
   check_diagnostic(diagnostics[1], "test.toml", 2, 15,
                    {"'api_key_env'", "must name an environment variable"});
-  check_diagnostic(diagnostics[2], "test.toml", 3, 11, {"'servers'", "string, integer or boolean"});
+  check_diagnostic(diagnostics[2], "test.toml", 3, 11, {"'servers'", "string, number or boolean"});
 }
 
 TEST_CASE("a sender must list something", "[config]") {
@@ -483,6 +483,7 @@ TEST_CASE("included files: globbed in name order, merged, hashed", "[config]") {
   CHECK(settings.at("directory").value == "zones");
   CHECK(settings.at("port").value == "53");
   CHECK(settings.at("dry").value == "true");
+  CHECK(settings.at("timeout").value == "2.5");
   CHECK(settings.at("port").location.line == 9);
 
   // The canonical bytes are every file's bytes, each after its length.
