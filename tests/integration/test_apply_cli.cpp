@@ -221,3 +221,24 @@ TEST_CASE("docs/apply.md shows apply --help as the binary prints it", "[integrat
   CHECK(help.exit_code == 0);
   CHECK_THAT(read(k_source / "docs" / "apply.md"), Contains("```\n" + help.out + "```\n"));
 }
+
+TEST_CASE("apply PLANFILE applies the domains planned and reports the one in error as failed",
+          "[integration][apply][cli]") {
+  const Example example;
+  std::ofstream(example.config(), std::ios::app)
+      << "\n[[domain]]\nname = \"broken.example-shop.com\"\nzone = \"example-shop.com\"\n"
+         "include = [\"no-spf-here.example-shop.com\"]\n";
+  const std::string plan = (example.dir / "plan.json").string();
+  const ProcessResult planned = example.run({"plan", "--out", plan});
+  CHECK(planned.exit_code == 1);
+  CHECK_THAT(planned.out, Contains("5 domains: 0 in sync, 4 with changes, 1 in error"));
+
+  const ProcessResult applied = example.run({"apply", plan, "--auto-approve", "--force"});
+  INFO(applied.out << applied.err);
+  CHECK(applied.exit_code == 1);
+  CHECK_THAT(applied.out, Contains("broken.example-shop.com  failed: not planned: ") &&
+                              Contains("5 domains: 4 applied, 0 in sync, 1 failed") &&
+                              Contains("run apply again once the cause is fixed"));
+  CHECK_THAT(example.zone("example-shop.com"),
+             Contains("include:servers.mcsv.net -all") && !Contains("broken"));
+}
