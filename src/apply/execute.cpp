@@ -58,13 +58,6 @@ std::vector<std::string> at(const std::map<std::string, std::vector<std::string>
   return it == state.end() ? std::vector<std::string>{} : it->second;
 }
 
-std::string describe(const std::vector<std::string>& values) {
-  if (values.empty()) return "no SPF record";
-  std::string out;
-  for (const std::string& value : values) out += (out.empty() ? "'" : "' and '") + value;
-  return out + "'";
-}
-
 // What differs between what the provider lists now and what `changes` should have left.
 std::vector<std::string> differences(const DomainJob& job, const std::vector<Change>& changes,
                                      const plan::LiveRecords& fresh, const std::vector<std::string>& names,
@@ -74,7 +67,8 @@ std::vector<std::string> differences(const DomainJob& job, const std::vector<Cha
   for (const std::string& name : names) {
     const std::vector<std::string> now = sorted_joined(fresh.spf_values(name));
     if (now != at(expected, name))
-      found.push_back(name + ": expected " + describe(at(expected, name)) + ", read back " + describe(now));
+      found.push_back(name + ": expected " + describe_spf_values(at(expected, name)) + ", read back " +
+                      describe_spf_values(now));
     if (sorted_joined(fresh.other_values(name)) != sorted_joined(job.live.other_values(name)))
       found.push_back(name +
                       ": the other TXT values there differ from those read before applying (spfctl "
@@ -128,8 +122,8 @@ std::string verify_dns(const DomainJob& job, const std::string& server, const Dn
           if (spf::is_spf_record(value)) now.push_back(value);
         std::sort(now.begin(), now.end());
         if (now != at(expected, name))
-          found.push_back(name + ": expected " + describe(at(expected, name)) + ", DNS at " + server +
-                          " answers " + describe(now));
+          found.push_back(name + ": expected " + describe_spf_values(at(expected, name)) + ", DNS at " +
+                          server + " answers " + describe_spf_values(now));
       }
     } catch (const std::exception& e) {
       found = {e.what()};
@@ -197,11 +191,7 @@ DnsReader dns_reader(double timeout_seconds) {
       throw Error("DNS at " + server + " did not answer for " + name + ": " +
                   (answer.detail.empty() ? std::string("no answer") : answer.detail));
     std::vector<std::string> values;
-    for (const std::vector<std::string>& strings : answer.txt) {
-      std::string joined;
-      for (const std::string& s : strings) joined += s;
-      values.push_back(std::move(joined));
-    }
+    for (const std::vector<std::string>& strings : answer.txt) values.push_back(TxtValue{strings}.joined());
     return values;
   };
 }

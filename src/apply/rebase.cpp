@@ -17,13 +17,6 @@ std::string comparable(const TxtValue& value) {
   return plan::as_plan_text(value.joined());
 }
 
-std::string describe(const std::vector<std::string>& values) {
-  if (values.empty()) return "no SPF record";
-  std::string out;
-  for (const std::string& value : values) out += (out.empty() ? "" : " and ") + ("'" + value + "'");
-  return out;
-}
-
 // The names `changes` touch, in first-touched order.
 std::vector<std::string> touched_names(const std::vector<Change>& changes) {
   std::vector<std::string> names;
@@ -41,6 +34,13 @@ std::size_t find_spf(const std::vector<TxtValue>& values, const TxtValue& wanted
 }
 
 }  // namespace
+
+std::string describe_spf_values(const std::vector<std::string>& values) {
+  if (values.empty()) return "no SPF record";
+  std::string out;
+  for (const std::string& value : values) out += (out.empty() ? "" : " and ") + ("'" + value + "'");
+  return out;
+}
 
 Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live,
                const std::vector<plan::DesiredRecord>& records) {
@@ -62,8 +62,8 @@ Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live
     std::sort(expected_sorted.begin(), expected_sorted.end());
     std::sort(published_sorted.begin(), published_sorted.end());
     if (expected_sorted != published_sorted)
-      result.drift.push_back(name + ": the plan was made against " + describe(expected) +
-                             "; published now: " + describe(published));
+      result.drift.push_back(name + ": the plan was made against " + describe_spf_values(expected) +
+                             "; published now: " + describe_spf_values(published));
   }
   const std::vector<std::string> touched = touched_names(planned);
   for (const plan::DesiredRecord& record : records) {
@@ -73,7 +73,7 @@ Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live
     const std::string wanted = plan::as_plan_text(record.value());
     if (published != std::vector<std::string>{wanted})
       result.drift.push_back(record.name + ": the plan leaves '" + wanted +
-                             "' there as it was; published now: " + describe(published));
+                             "' there as it was; published now: " + describe_spf_values(published));
   }
   if (!result.ok()) return result;
 

@@ -34,6 +34,9 @@ struct Rebased {
 Rebased rebase(const std::vector<providers::Change>& planned, const plan::LiveRecords& live,
                const std::vector<plan::DesiredRecord>& records = {});
 
+// SPF values for messages: "'v=spf1 a -all' and 'v=spf1 mx -all'", or "no SPF record".
+std::string describe_spf_values(const std::vector<std::string>& values);
+
 // The SPF values (joined) at each name once `changes` are applied over `live`: what verification
 // expects to read back. Names the changes do not touch keep their live values.
 std::map<std::string, std::vector<std::string>> expected_spf(const plan::LiveRecords& live,

@@ -47,18 +47,6 @@ CLI::Validator positive_seconds() {
       "");
 }
 
-CLI::Validator retry_count() {
-  return CLI::Validator(
-      [](const std::string& text) -> std::string {
-        const bool digits =
-            !text.empty() && text.size() <= 2 &&
-            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (!digits || std::stoi(text) > 10) return "'" + text + "' is not a whole number from 0 to 10";
-        return {};
-      },
-      "");
-}
-
 void add_global_options(CLI::App& app, GlobalOptions& globals) {
   app.add_option("-c,--config", globals.config, "configuration file")
       ->type_name("FILE")
@@ -79,7 +67,7 @@ void add_global_options(CLI::App& app, GlobalOptions& globals) {
   app.add_option("--retries", globals.retries, "DNS retries after a timeout")
       ->type_name("N")
       ->capture_default_str()
-      ->check(retry_count());
+      ->check(whole_number_up_to(10));
   app.add_flag("--json", globals.json, "machine-readable JSON output");
   app.add_flag("--no-color", globals.no_color, "no colour (also when NO_COLOR is set)");
   app.add_flag("-v,--verbose", globals.verbose, "more detail (repeatable)");
@@ -215,6 +203,19 @@ std::string printable_message(std::string_view text, Lines lines) {
 }
 
 }  // namespace
+
+CLI::Validator whole_number_up_to(int max) {
+  return CLI::Validator(
+      [max](const std::string& text) -> std::string {
+        const bool digits =
+            !text.empty() && text.size() <= 9 &&
+            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits || std::stol(text) > max)
+          return "'" + text + "' is not a whole number from 0 to " + std::to_string(max);
+        return {};
+      },
+      "");
+}
 
 int run(int argc, char** argv) {
   CLI::App app{"spfctl: SPF records as code. Plan, flatten, prove and publish SPF (RFC 7208).", "spfctl"};

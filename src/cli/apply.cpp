@@ -345,14 +345,7 @@ void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outco
   command.add_option("--max-deletes", options->max_deletes, "records a run may delete without --force")
       ->type_name("N")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](const std::string& text) -> std::string {
-            const bool digits =
-                !text.empty() && text.size() <= 6 &&
-                std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-            return digits ? "" : "'" + text + "' is not a whole number from 0 to 999999";
-          },
-          ""));
+      ->check(whole_number_up_to(999999));
   command.footer(
       "Plans (or reads PLANFILE), prints the changes, checks them, asks for confirmation on a terminal,\n"
       "publishes them in a safe order (chained records, then the domain's record, then deletes), and\n"
