@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/support/spfctl_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -31,18 +32,12 @@ std::string read(const fs::path& path) {
 
 // The example's configuration and zone files in a temporary directory.
 struct Example {
-  fs::path dir;
+  spfctl::testing::TempDir temp{"spfctl-apply-cli"};
+  const fs::path& dir = temp.dir;
   Example() {
-    std::string pattern = (fs::temp_directory_path() / "spfctl-apply-cli-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    dir = pattern;
     fs::copy_file(k_source / "config.example.toml", dir / "config.example.toml");
     fs::create_directories(dir / "examples");
     fs::copy(k_source / "examples" / "zones", dir / "examples" / "zones", fs::copy_options::recursive);
-  }
-  ~Example() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
   }
   std::string config() const { return (dir / "config.example.toml").string(); }
   fs::path zone_path(const std::string& zone) const { return dir / "examples" / "zones" / (zone + ".zone"); }

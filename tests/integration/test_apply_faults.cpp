@@ -25,6 +25,7 @@
 #include "tests/support/godaddy_fake.hpp"
 #include "tests/support/spf_state_check.hpp"
 #include "tests/support/spfctl_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -38,6 +39,7 @@ using spfctl::testing::ApiFault;
 using spfctl::testing::CloudflareFake;
 using spfctl::testing::GoDaddyFake;
 using spfctl::testing::published_state_problems;
+using spfctl::testing::TempDir;
 using spfctl::testing::TxtState;
 
 constexpr const char* k_gd_key_env = "SPFCTL_TEST_GD_KEY";
@@ -83,25 +85,6 @@ void seed(CloudflareFake& fake, const std::string& domain) {
   fake.add_record(domain, domain, k_old_spf);
   fake.add_record(domain, domain, "\"" + k_verification + "\"");
 }
-
-struct Workspace {
-  fs::path dir;
-  Workspace() {
-    std::string pattern = (fs::temp_directory_path() / "spfctl-faults-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    dir = pattern;
-  }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  ~Workspace() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir / name) << text;
-    return (dir / name).string();
-  }
-};
 
 // The credentials every run gets, and the secrets no output may show.
 struct Credentials {
@@ -216,7 +199,7 @@ TEST_CASE("apply killed while writing the apex leaves a valid state, and apply a
   seed(fake, "example.com");
   Credentials credentials;
   credentials.add(fake);
-  Workspace work;
+  TempDir work("spfctl-faults");
   const std::string config =
       work.write("spfctl.toml", godaddy_provider(fake) + domain_block("example.com", "gd"));
 
@@ -284,18 +267,32 @@ TEST_CASE("apply killed while writing the apex leaves a valid state, and apply a
   CHECK_THAT(in_sync.out, Contains("1 domain: 1 in sync, 0 with changes, 0 in error"));
 }
 
-TEST_CASE("apply waits out 429 storms on reads and writes of both APIs", "[integration][apply][faults]") {
+// example.com at a GoDaddy fake and example.net at a Cloudflare fake, both seeded, and one
+// configuration publishing each through its own provider.
+struct BothApis {
   GoDaddyFake godaddy;
   CloudflareFake cloudflare;
-  seed(godaddy, "example.com");
-  seed(cloudflare, "example.net");
   Credentials credentials;
-  credentials.add(godaddy);
-  credentials.add(cloudflare);
-  Workspace work;
-  const std::string config =
-      work.write("spfctl.toml", godaddy_provider(godaddy) + cloudflare_provider(cloudflare) +
-                                    domain_block("example.com", "gd") + domain_block("example.net", "cf"));
+  TempDir work{"spfctl-faults"};
+  std::string config;
+
+  BothApis() {
+    seed(godaddy, "example.com");
+    seed(cloudflare, "example.net");
+    credentials.add(godaddy);
+    credentials.add(cloudflare);
+    config =
+        work.write("spfctl.toml", godaddy_provider(godaddy) + cloudflare_provider(cloudflare) +
+                                      domain_block("example.com", "gd") + domain_block("example.net", "cf"));
+  }
+};
+
+TEST_CASE("apply waits out 429 storms on reads and writes of both APIs", "[integration][apply][faults]") {
+  BothApis apis;
+  GoDaddyFake& godaddy = apis.godaddy;
+  CloudflareFake& cloudflare = apis.cloudflare;
+  const Credentials& credentials = apis.credentials;
+  const std::string& config = apis.config;
   const Planned planned = plan_of(credentials, config);
   const std::size_t gd_requests = godaddy.server().request_count();
   const std::size_t cf_requests = cloudflare.server().request_count();
@@ -341,7 +338,7 @@ TEST_CASE("server errors beyond the retry budget fail the domain part-way, valid
   seed(fake, "example.net");
   Credentials credentials;
   credentials.add(fake);
-  Workspace work;
+  TempDir work("spfctl-faults");
   // Sixty addresses: two chained records, _spf1 including _spf2, so _spf2 is written first.
   const std::string config =
       work.write("spfctl.toml", cloudflare_provider(fake) + domain_block("example.net", "cf", 60));
@@ -392,7 +389,7 @@ TEST_CASE("writes slower than the provider's timeout fail the domain with a time
   seed(fake, "example.net");
   Credentials credentials;
   credentials.add(fake);
-  Workspace work;
+  TempDir work("spfctl-faults");
   const std::string config = work.write(
       "spfctl.toml", cloudflare_provider(fake, "cf", "timeout = 1\n") + domain_block("example.net", "cf"));
   const Planned planned = plan_of(credentials, config);
@@ -424,17 +421,11 @@ TEST_CASE("writes slower than the provider's timeout fail the domain with a time
 }
 
 TEST_CASE("one domain failing does not stop the others", "[integration][apply][faults]") {
-  GoDaddyFake godaddy;
-  CloudflareFake cloudflare;
-  seed(godaddy, "example.com");
-  seed(cloudflare, "example.net");
-  Credentials credentials;
-  credentials.add(godaddy);
-  credentials.add(cloudflare);
-  Workspace work;
-  const std::string config =
-      work.write("spfctl.toml", godaddy_provider(godaddy) + cloudflare_provider(cloudflare) +
-                                    domain_block("example.com", "gd") + domain_block("example.net", "cf"));
+  BothApis apis;
+  GoDaddyFake& godaddy = apis.godaddy;
+  CloudflareFake& cloudflare = apis.cloudflare;
+  const Credentials& credentials = apis.credentials;
+  const std::string& config = apis.config;
   const Planned planned = plan_of(credentials, config);
 
   // Cloudflare refuses every write with a server error; GoDaddy works.

@@ -10,18 +10,20 @@
 #include <string>
 #include <vector>
 
-#include "dns/live_resolver.hpp"
 #include "pdns_server.hpp"
+#include "tests/support/served_txt.hpp"
 #include "tests/support/spfctl_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 using spfctl::test_support::ProcessOptions;
 using spfctl::test_support::ProcessResult;
 using spfctl::testing::PdnsConfig;
 using spfctl::testing::PdnsServer;
+using spfctl::testing::served_txt;
+using spfctl::testing::TempDir;
 
 constexpr const char* k_key_env = "SPFCTL_TEST_PDNS_KEY";
 const std::string k_verification = "google-site-verification=4nJ2mXq0";
@@ -69,44 +71,12 @@ std::string config_text(const PdnsServer& pdns, const std::string& extra_ip4 = "
          "ttl = 600\n";
 }
 
-struct Workspace {
-  fs::path dir;
-  Workspace() {
-    std::string pattern = (fs::temp_directory_path() / "spfctl-apply-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    dir = pattern;
-  }
-  ~Workspace() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir / name) << text;
-    return (dir / name).string();
-  }
-};
-
 ProcessResult spfctl_run(const PdnsServer& pdns, std::vector<std::string> args) {
   args.insert(args.begin(), {"--resolver", pdns.address()});
   ProcessOptions options;
   options.env = {{k_key_env, pdns.api_key()}};
   options.timeout = std::chrono::seconds(60);
   return spfctl::test_support::run_spfctl(args, options);
-}
-
-// The TXT values (strings joined) pdns_server answers at `name`.
-std::vector<std::string> served(const PdnsServer& pdns, const std::string& name) {
-  spfctl::dns::LiveResolver resolver({{pdns.address()}, 1000, 2});
-  const spfctl::dns::Answer answer = resolver.query(name, spfctl::dns::RrType::TXT);
-  REQUIRE_FALSE(answer.failed());
-  std::vector<std::string> values;
-  for (const auto& strings : answer.txt) {
-    std::string joined;
-    for (const std::string& s : strings) joined += s;
-    values.push_back(joined);
-  }
-  std::sort(values.begin(), values.end());
-  return values;
 }
 
 std::vector<std::string> spf_only(const std::vector<std::string>& values) {
@@ -128,7 +98,7 @@ std::string eval_result(const PdnsServer& pdns, const std::string& ip) {
 TEST_CASE("plan --out then apply PLANFILE publishes through pdns_server what the plan shows",
           "[integration][apply][powerdns]") {
   PdnsServer pdns(apply_zones());
-  Workspace work;
+  TempDir work("spfctl-apply");
   const std::string config = work.write("spfctl.toml", config_text(pdns));
   const std::string plan_path = (work.dir / "plan.json").string();
 
@@ -154,10 +124,11 @@ TEST_CASE("plan --out then apply PLANFILE publishes through pdns_server what the
   CHECK_THAT(applied.out, Catch::Contains("1 domain: 1 applied, 0 in sync, 0 failed"));
 
   // What pdns_server answers is what the plan shows; the site verification is untouched.
-  const std::vector<std::string> apex = served(pdns, "example.com");
+  const std::vector<std::string> apex = served_txt(pdns.address(), "example.com");
   CHECK(spf_only(apex) == std::vector<std::string>{after["example.com"]});
   CHECK(std::count(apex.begin(), apex.end(), k_verification) == 1);
-  CHECK(spf_only(served(pdns, "_spf1.example.com")) == std::vector<std::string>{after["_spf1.example.com"]});
+  CHECK(spf_only(served_txt(pdns.address(), "_spf1.example.com")) ==
+        std::vector<std::string>{after["_spf1.example.com"]});
 
   // A receiver evaluating the published records gives every configured sender a pass, and
   // nothing else.
@@ -185,7 +156,7 @@ TEST_CASE("plan --out then apply PLANFILE publishes through pdns_server what the
 TEST_CASE("apply PLANFILE refuses a plan that DNS or the configuration moved away from",
           "[integration][apply][powerdns]") {
   PdnsServer pdns(apply_zones());
-  Workspace work;
+  TempDir work("spfctl-apply");
   const std::string config = work.write("spfctl.toml", config_text(pdns));
   const std::string plan_path = (work.dir / "plan.json").string();
   REQUIRE(spfctl_run(pdns, {"plan", "-c", config, "--out", plan_path}).exit_code == 0);
@@ -213,9 +184,9 @@ TEST_CASE("apply PLANFILE refuses a plan that DNS or the configuration moved awa
                    Catch::Contains("example.com: the plan was made against 'v=spf1 ip4:198.51.100.1 -all'") &&
                    Catch::Contains("published now: 'v=spf1 ip4:198.51.100.1 include:sender-d.test -all'"));
     // Nothing was written: the edit stands and no chained record appeared.
-    CHECK(spf_only(served(pdns, "example.com")) ==
+    CHECK(spf_only(served_txt(pdns.address(), "example.com")) ==
           std::vector<std::string>{"v=spf1 ip4:198.51.100.1 include:sender-d.test -all"});
-    CHECK(served(pdns, "_spf1.example.com").empty());
+    CHECK(served_txt(pdns.address(), "_spf1.example.com").empty());
   }
 
   SECTION("the configuration changed between plan and apply") {
@@ -223,7 +194,8 @@ TEST_CASE("apply PLANFILE refuses a plan that DNS or the configuration moved awa
     const ProcessResult refused = spfctl_run(pdns, {"apply", "-c", config, plan_path, "--auto-approve"});
     CHECK(refused.exit_code == 1);
     CHECK_THAT(refused.err, Catch::Contains("was made from another configuration"));
-    CHECK(spf_only(served(pdns, "example.com")) == std::vector<std::string>{"v=spf1 ip4:198.51.100.1 -all"});
+    CHECK(spf_only(served_txt(pdns.address(), "example.com")) ==
+          std::vector<std::string>{"v=spf1 ip4:198.51.100.1 -all"});
   }
 
   SECTION("the API key is never printed, whatever happens") {

@@ -7,18 +7,20 @@
 #include <string>
 #include <vector>
 
-#include "dns/live_resolver.hpp"
 #include "knot_server.hpp"
+#include "tests/support/served_txt.hpp"
 #include "tests/support/spfctl_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using Catch::Contains;
 using spfctl::test_support::ProcessOptions;
 using spfctl::test_support::ProcessResult;
 using spfctl::testing::KnotConfig;
 using spfctl::testing::KnotServer;
+using spfctl::testing::served_txt;
+using spfctl::testing::TempDir;
 
 const std::string k_key_name = "spfctl-apply-key";
 const std::string k_secret = "c3BmY3RsLWFwcGx5LXRlc3Qta2V5LTAxMjM0NTY3ODlhYmNkZWY=";
@@ -31,18 +33,14 @@ std::string zone_text(const std::string& apex, const std::string& spf) {
          "ns1 A 192.0.2.53\n@ TXT \"" + spf + "\"\n@ TXT \"" + k_dkim + "\"\n";
 }
 
-struct Workspace {
-  fs::path dir;
-  Workspace() {
-    std::string pattern = (fs::temp_directory_path() / "spfctl-apply-knot-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    dir = pattern;
-  }
-  ~Workspace() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-};
+// example.net and example.org with their SPF records and a DKIM key, updated with a TSIG key.
+KnotConfig two_zones() {
+  return KnotConfig()
+      .zone("example.net", zone_text("example.net", "v=spf1 ip4:192.0.2.0/25 -all"))
+      .zone("example.org", zone_text("example.org", "v=spf1 ip6:2001:db8:40::/48 ?all"))
+      .tsig_key({k_key_name, "hmac-sha256", k_secret})
+      .allow_actions("update");
+}
 
 std::string config_text(const KnotServer& knot) {
   std::string text = "[providers.knot]\ntype = \"rfc2136\"\nserver = \"" + knot.address() +
@@ -56,7 +54,7 @@ std::string config_text(const KnotServer& knot) {
   return text;
 }
 
-ProcessResult run_apply(const Workspace& work, const std::string& secret) {
+ProcessResult run_apply(const TempDir& work, const std::string& secret) {
   ProcessOptions options;
   options.env = {{k_env, secret}};
   const std::string senders = std::string(SPFCTL_SOURCE_DIR) + "/examples/dns/senders.zone";
@@ -64,31 +62,13 @@ ProcessResult run_apply(const Workspace& work, const std::string& secret) {
       {"apply", "--auto-approve", "-c", (work.dir / "spfctl.toml").string(), "--zone", senders}, options);
 }
 
-std::vector<std::string> served(const KnotServer& knot, const std::string& name) {
-  spfctl::dns::LiveResolver resolver({{knot.address()}, 1000, 2});
-  const spfctl::dns::Answer answer = resolver.query(name, spfctl::dns::RrType::TXT);
-  REQUIRE_FALSE(answer.failed());
-  std::vector<std::string> values;
-  for (const auto& strings : answer.txt) {
-    std::string joined;
-    for (const std::string& s : strings) joined += s;
-    values.push_back(joined);
-  }
-  std::sort(values.begin(), values.end());
-  return values;
-}
-
 }  // namespace
 
 TEST_CASE("apply publishes two zones through RFC 2136 updates with TSIG, verified over DNS",
           "[integration][apply][rfc2136]") {
-  KnotServer knot(KnotConfig()
-                      .zone("example.net", zone_text("example.net", "v=spf1 ip4:192.0.2.0/25 -all"))
-                      .zone("example.org", zone_text("example.org", "v=spf1 ip6:2001:db8:40::/48 ?all"))
-                      .tsig_key({k_key_name, "hmac-sha256", k_secret})
-                      .allow_actions("update"));
-  Workspace work;
-  std::ofstream(work.dir / "spfctl.toml") << config_text(knot);
+  KnotServer knot(two_zones());
+  TempDir work("spfctl-apply-knot");
+  work.write("spfctl.toml", config_text(knot));
 
   const ProcessResult applied = run_apply(work, k_secret);
   INFO(applied.out << applied.err);
@@ -97,9 +77,10 @@ TEST_CASE("apply publishes two zones through RFC 2136 updates with TSIG, verifie
   CHECK_THAT(applied.out, Contains("example.net  applied 1 change, " + verified) &&
                               Contains("example.org  applied 1 change, " + verified) &&
                               Contains("2 domains: 2 applied, 0 in sync, 0 failed"));
-  CHECK(served(knot, "example.net") ==
+  CHECK(served_txt(knot.address(), "example.net") ==
         std::vector<std::string>{k_dkim, "v=spf1 ip4:192.0.2.0/25 ip4:198.51.100.7 -all"});
-  CHECK(served(knot, "example.org") == std::vector<std::string>{k_dkim, "v=spf1 ip6:2001:db8:40::/48 ~all"});
+  CHECK(served_txt(knot.address(), "example.org") ==
+        std::vector<std::string>{k_dkim, "v=spf1 ip6:2001:db8:40::/48 ~all"});
   CHECK_THAT(applied.out + applied.err, !Contains(k_secret));
 
   const ProcessResult again = run_apply(work, k_secret);
@@ -110,13 +91,9 @@ TEST_CASE("apply publishes two zones through RFC 2136 updates with TSIG, verifie
 
 TEST_CASE("apply with a wrong TSIG secret fails each domain clearly and changes nothing",
           "[integration][apply][rfc2136]") {
-  KnotServer knot(KnotConfig()
-                      .zone("example.net", zone_text("example.net", "v=spf1 ip4:192.0.2.0/25 -all"))
-                      .zone("example.org", zone_text("example.org", "v=spf1 ip6:2001:db8:40::/48 ?all"))
-                      .tsig_key({k_key_name, "hmac-sha256", k_secret})
-                      .allow_actions("update"));
-  Workspace work;
-  std::ofstream(work.dir / "spfctl.toml") << config_text(knot);
+  KnotServer knot(two_zones());
+  TempDir work("spfctl-apply-knot");
+  work.write("spfctl.toml", config_text(knot));
 
   const ProcessResult failed = run_apply(work, k_wrong_secret);
   CHECK(failed.exit_code == 1);
@@ -124,5 +101,6 @@ TEST_CASE("apply with a wrong TSIG secret fails each domain clearly and changes 
                              Contains("2 domains: 0 applied, 0 in sync, 2 failed"));
   CHECK_THAT(failed.out, Contains("TSIG"));
   CHECK_THAT(failed.out + failed.err, !Contains(k_wrong_secret) && !Contains(k_secret));
-  CHECK(served(knot, "example.net") == std::vector<std::string>{k_dkim, "v=spf1 ip4:192.0.2.0/25 -all"});
+  CHECK(served_txt(knot.address(), "example.net") ==
+        std::vector<std::string>{k_dkim, "v=spf1 ip4:192.0.2.0/25 -all"});
 }
