@@ -1,8 +1,10 @@
 #include "spf/expansion.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "dns/message_size.hpp"
+#include "spf/counts.hpp"
 
 namespace spfctl::spf {
 
@@ -53,9 +55,18 @@ class Expander {
   // True for the root and names under it: records the root's owner publishes.
   bool owned(const std::string& name) const { return name == m_root || name.ends_with("." + m_root); }
 
+  // A target expanded once: its counts, and the record it was first reached from.
+  struct Expanded {
+    SubtreeCounts counts;
+    std::string parent;
+  };
+
   dns::Resolver& m_resolver;
   const ExpandOptions& m_options;
   std::string m_root;
+  // Keyed by (name, decides): a redirect target's 'all' is judged, an include target's is not.
+  std::map<std::pair<std::string, bool>, Expanded> m_expanded;
+  int m_records_read = 0;
 };
 
 void Expander::read_record(ExpansionNode& n) {
@@ -122,6 +133,7 @@ ExpansionNode Expander::node(const std::string& domain, const std::string& via, 
   ExpansionNode n;
   n.domain = dns::normalize_name(domain);
   n.via = via;
+  ++m_records_read;
   read_record(n);
   if (n.txt.failed()) incomplete = true;
   if (!via.empty() && n.txt.is_void()) ++n.void_lookups;
@@ -143,9 +155,10 @@ ExpansionNode Expander::node(const std::string& domain, const std::string& via, 
 
   n.lookups = n.own_lookups;
   for (const ExpansionNode& child : n.children) {
-    n.lookups += child.lookups;
-    n.void_lookups += child.void_lookups;
+    n.lookups = add_counts(n.lookups, child.lookups);
+    n.void_lookups = add_counts(n.void_lookups, child.void_lookups);
   }
+  if (!via.empty()) m_expanded[{n.domain, decides}] = {{n.lookups, n.void_lookups}, parent};
   return n;
 }
 
@@ -173,23 +186,38 @@ void Expander::follow(ExpansionNode& n, TermLookups& term, const std::string& ta
                 ": receivers recurse until they pass the lookup limit and return permerror");
     return;
   }
-  std::optional<SubtreeCounts> known;
-  if (m_options.known_subtree) known = m_options.known_subtree(name);
-  if (known) {
-    ExpansionNode leaf;
-    leaf.domain = name;
-    leaf.via = term.text;
-    leaf.selection = Selection::found;
+  ExpansionNode leaf;
+  leaf.domain = name;
+  leaf.via = term.text;
+  leaf.selection = Selection::found;
+  if (const auto seen = m_expanded.find({name, decides}); seen != m_expanded.end()) {
+    leaf.lookups = seen->second.counts.lookups;
+    leaf.void_lookups = seen->second.counts.void_lookups;
+    leaf.repeat_of = seen->second.parent;
+    n.children.push_back(std::move(leaf));
+  } else if (std::optional<SubtreeCounts> known =
+                 m_options.known_subtree ? m_options.known_subtree(name) : std::nullopt) {
     leaf.lookups = known->lookups;
     leaf.void_lookups = known->void_lookups;
     n.children.push_back(std::move(leaf));
+  } else if (ancestors.size() >= static_cast<std::size_t>(k_max_nesting) ||
+             m_records_read >= k_max_records_per_walk) {
+    term.cut = true;
+    term.lookups = k_count_ceiling;
+    problem(Severity::error, n.domain,
+            "'" + term.text + "' at " + n.domain + " is not followed: " +
+                (m_records_read >= k_max_records_per_walk
+                     ? "the policy reads more than " + std::to_string(k_max_records_per_walk) + " records"
+                     : "includes nest more than " + std::to_string(k_max_nesting) + " deep") +
+                ", far over the lookup limit: receivers return permerror");
+    return;
   } else {
     n.children.push_back(node(name, term.text, n.domain, decides, ancestors));
   }
   const ExpansionNode& child = n.children.back();
   term.child = n.children.size() - 1;
-  term.lookups += child.lookups;
-  term.void_lookups += child.void_lookups;
+  term.lookups = add_counts(term.lookups, child.lookups);
+  term.void_lookups = add_counts(term.void_lookups, child.void_lookups);
 }
 
 void Expander::walk_terms(ExpansionNode& n, bool decides, std::vector<std::string>& ancestors) {
@@ -265,7 +293,7 @@ void Expander::walk_terms(ExpansionNode& n, bool decides, std::vector<std::strin
       case MechanismKind::ip6:
         break;
     }
-    n.void_lookups += lookups.child ? 0 : lookups.void_lookups;
+    if (!lookups.child) n.void_lookups = add_counts(n.void_lookups, lookups.void_lookups);
     n.terms.push_back(std::move(lookups));
   }
   if (const Modifier* redirect = record.redirect()) {
@@ -315,14 +343,14 @@ ExpansionTree expand(dns::Resolver& resolver, std::string_view domain, const Exp
   std::vector<Problem> limits;
   if (root.lookups > options.lookup_limit)
     limits.push_back({Severity::error, root.domain,
-                      std::to_string(root.lookups) + " DNS lookups, over RFC 7208's limit of " +
+                      count_text(root.lookups) + " DNS lookups, over RFC 7208's limit of " +
                           std::to_string(options.lookup_limit) +
                           ": receivers return permerror; flatten includes (spfctl flatten " + root.domain +
                           ")"});
   if (root.void_lookups > options.void_limit)
     limits.push_back(
         {Severity::error, root.domain,
-         std::to_string(root.void_lookups) + " void lookups, over RFC 7208's limit of " +
+         count_text(root.void_lookups) + " void lookups, over RFC 7208's limit of " +
              std::to_string(options.void_limit) +
              ": receivers return permerror; remove the terms that point at names without records"});
   result.problems.insert(result.problems.begin(), limits.begin(), limits.end());

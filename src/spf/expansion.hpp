@@ -3,6 +3,10 @@
 // counts them, void lookups, sizes and problems. It is what `check` shows and what the planner
 // counts before and after flattening. It does not depend on the client address: terms whose
 // target depends on macros are counted, reported, and not followed.
+//
+// Include graphs are DAGs: a target reached a second time is not expanded again. Its node repeats
+// the counts of the first expansion and says where that is, so time and memory grow with the
+// records, not with the paths through them; counts saturate (spf/counts.hpp).
 #pragma once
 
 #include <cstdint>
@@ -35,12 +39,17 @@ struct TermLookups {
   int void_lookups = 0;  // the term's own void lookups plus those below its target
   bool macro = false;    // the target depends on macros: counted, not followed
   bool loop = false;     // include/redirect back to a record being expanded: counted, not followed
+  bool cut = false;      // not followed: nested deeper than k_max_nesting, or the walk read
+                         // k_max_records_per_walk records; counted as over every limit
   std::optional<std::size_t> child;  // the target's node in ExpansionNode::children
 };
 
 struct ExpansionNode {
   std::string domain;  // the name whose TXT records were read
   std::string via;     // the term that led here ("include:x", "redirect=x"); empty for the root
+  // Set when this target was expanded before elsewhere in the tree: the domain of the record under
+  // which it was (the first occurrence). Such a node has the first one's counts and no terms.
+  std::string repeat_of;
   Selection selection = Selection::none;
   std::string record_text;               // the SPF record when found
   std::vector<std::string> spf_records;  // every SPF record at the name (several: a permerror)
@@ -49,7 +58,7 @@ struct ExpansionNode {
   dns::Answer txt;                 // the whole TXT answer at `domain` (for sizes)
   std::size_t response_size = 0;   // the TXT response on the wire, all TXT records at the name
   int own_lookups = 0;             // lookup-costing terms in this record, redirect= included
-  int lookups = 0;                 // own_lookups plus every child's `lookups`
+  int lookups = 0;                 // own_lookups plus every child's `lookups` (saturating)
   int void_lookups = 0;            // void answers to this record's questions (its own TXT question
                                    // when reached through include/redirect) plus every child's
   std::vector<TermLookups> terms;  // the lookup-costing terms, as listed above
@@ -96,7 +105,8 @@ struct ExpansionTree {
 //   names its owner publishes; other parties' oversized answers are not reported).
 // Lookups are counted as receivers count them (RFC 7208 4.6.4): include, a, mx, ptr, exists and an
 // applying redirect= cost one each, wherever they are in the tree; the same include reached twice
-// counts twice. Void lookups are questions a term asks that answer NXDOMAIN or no records.
+// counts twice (shown once: see ExpansionNode::repeat_of). Void lookups are questions a term asks
+// that answer NXDOMAIN or no records. Counts saturate at spf::k_count_ceiling.
 ExpansionTree expand(dns::Resolver& resolver, std::string_view domain, const ExpandOptions& options = {});
 
 }  // namespace spfctl::spf
