@@ -87,8 +87,9 @@ int run_child(const Options& options) {
   dns::LiveResolver live({{options.server}, options.timeout_ms, 2});
   dns::CachingResolver cache(live);
   const auto planning = Clock::now();
+  plan::PolicyMapper mapper(cache);
   const std::vector<plan::DomainPlan> plans = plan::plan_domains(
-      cache, config.domains, [&](const config::DomainPolicy& policy) { return read_apex(cache, policy); },
+      mapper, config.domains, [&](const config::DomainPolicy& policy) { return read_apex(cache, policy); },
       options.threads);
   const double plan_seconds = seconds_since(planning);
 
@@ -113,9 +114,10 @@ int run_child(const Options& options) {
   if (options.warm) {
     const std::uint64_t sent_before = live.queries_sent();
     const auto again = Clock::now();
+    plan::PolicyMapper warm_mapper(cache);  // maps computed again, DNS answered from the cache
     const std::size_t replanned =
         plan::plan_domains(
-            cache, config.domains,
+            warm_mapper, config.domains,
             [&](const config::DomainPolicy& policy) { return read_apex(cache, policy); }, options.threads)
             .size();
     warm = " warm_s=" + std::to_string(seconds_since(again)) +

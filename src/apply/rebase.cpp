@@ -116,24 +116,39 @@ Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live
   return result;
 }
 
-std::map<std::string, std::vector<std::string>> expected_spf(const plan::LiveRecords& live,
-                                                             const std::vector<Change>& changes) {
-  std::map<std::string, std::vector<std::string>> state;
-  for (const auto& [name, set] : live.sets)
-    for (const TxtValue& value : live.spf_values(name)) state[name].push_back(value.joined());
+plan::TxtState published_after(const plan::LiveRecords& live, const std::vector<Change>& changes) {
+  plan::TxtState state;
+  for (const auto& [name, set] : live.sets) {
+    std::vector<std::vector<std::string>>& values = state[name];
+    for (const TxtValue& value : set.values) values.push_back(value.strings);
+  }
   for (const Change& change : changes) {
-    std::vector<std::string>& values = state[change.name];
+    std::vector<std::vector<std::string>>& values = state[change.name];
     if (change.before) {
-      const auto it = std::find(values.begin(), values.end(), change.before->joined());
+      const std::string replaced = change.before->joined();
+      const auto it =
+          std::find_if(values.begin(), values.end(), [&](const std::vector<std::string>& strings) {
+            return TxtValue{strings}.joined() == replaced && spf::is_spf_record(replaced);
+          });
       if (it != values.end()) values.erase(it);
     }
-    if (change.after) values.push_back(change.after->joined());
-  }
-  for (auto it = state.begin(); it != state.end();) {
-    std::sort(it->second.begin(), it->second.end());
-    it = it->second.empty() ? state.erase(it) : std::next(it);
+    if (change.after) values.push_back(change.after->strings);
   }
   return state;
+}
+
+std::map<std::string, std::vector<std::string>> expected_spf(const plan::LiveRecords& live,
+                                                             const std::vector<Change>& changes) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [name, values] : published_after(live, changes)) {
+    std::vector<std::string> spf;
+    for (const std::vector<std::string>& strings : values)
+      if (std::string joined = TxtValue{strings}.joined(); spf::is_spf_record(joined))
+        spf.push_back(std::move(joined));
+    std::sort(spf.begin(), spf.end());
+    if (!spf.empty()) out[name] = std::move(spf);
+  }
+  return out;
 }
 
 }  // namespace spfctl::apply

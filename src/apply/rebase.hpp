@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "plan/diff.hpp"
+#include "plan/proof.hpp"
 #include "providers/provider.hpp"
 
 namespace spfctl::apply {
@@ -37,8 +38,13 @@ Rebased rebase(const std::vector<providers::Change>& planned, const plan::LiveRe
 // SPF values for messages: "'v=spf1 a -all' and 'v=spf1 mx -all'", or "no SPF record".
 std::string describe_spf_values(const std::vector<std::string>& values);
 
-// The SPF values (joined) at each name once `changes` are applied over `live`: what verification
-// expects to read back. Names the changes do not touch keep their live values.
+// Every TXT value at each name of `live` once `changes` are applied over it (a name the changes
+// empty is kept, with no values): what the re-proof and the safety checks evaluate. Names the
+// changes do not touch keep their live values.
+plan::TxtState published_after(const plan::LiveRecords& live, const std::vector<providers::Change>& changes);
+
+// The SPF values (joined) at each name once `changes` are applied over `live`, sorted: what
+// verification expects to read back. Names left without SPF values are left out.
 std::map<std::string, std::vector<std::string>> expected_spf(const plan::LiveRecords& live,
                                                              const std::vector<providers::Change>& changes);
 

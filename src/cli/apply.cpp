@@ -95,6 +95,14 @@ std::vector<DomainRun> runs_from_plan_file(Session& session, const ApplyOptions&
     if (run.result.status() == plan::DomainStatus::changes) {
       try {
         run.provider = &session.providers().get(domain.provider);
+        // An edited zone must not send the domain's records into another zone of the account.
+        const std::string zone =
+            dns::normalize_name(run.policy->zone ? *run.policy->zone : run.provider->zone_for(domain.domain));
+        if (zone != domain.zone)
+          run.apply_error = "the plan puts " + domain.domain + " in the zone '" + domain.zone +
+                            "', but provider '" + domain.provider + "' serves it in '" + zone +
+                            "'; nothing was applied for it. Make a new plan with 'spfctl plan --out " +
+                            options.plan_file + "'";
       } catch (const Error& e) {
         run.result.error = e.what();
       }
@@ -118,9 +126,10 @@ struct Prepared {
   std::vector<std::size_t> run_of_job;
 };
 
-// Lays each domain's changes onto what is published now (read again when `reread`) and checks what
-// they would do.
-Prepared prepare(std::vector<DomainRun>& runs, bool reread, Refusals& refusals) {
+// Lays each domain's changes onto what is published now (read again when `reread`), proves what
+// they would publish against the configuration over DNS as it is now (a domain that fails is not
+// applied), and checks what they would do.
+Prepared prepare(std::vector<DomainRun>& runs, bool reread, plan::PolicyMapper& mapper, Refusals& refusals) {
   Prepared prepared;
   for (std::size_t index = 0; index < runs.size(); ++index) {
     DomainRun& run = runs[index];
@@ -143,14 +152,28 @@ Prepared prepare(std::vector<DomainRun>& runs, bool reread, Refusals& refusals) 
     refusals.drift.insert(refusals.drift.end(), rebased.drift.begin(), rebased.drift.end());
     if (!rebased.ok()) continue;
 
-    const auto before = apply::expected_spf(run.live, {});
-    const auto after = apply::expected_spf(run.live, rebased.changes);
-    for (const auto& [name, values] : after)
+    for (const auto& [name, values] : apply::expected_spf(run.live, rebased.changes))
       if (values.size() > 1)
         throw Error("internal error: the plan for " + run.result.domain + " would leave " +
                     std::to_string(values.size()) + " SPF records at " + name + "; nothing was applied");
+    // Publish only what is proved now, whatever produced the values: a plan made a moment ago, a
+    // plan file, a rebase onto what is published.
+    const plan::TxtState before = apply::published_after(run.live, {});
+    const plan::TxtState after = apply::published_after(run.live, rebased.changes);
+    const plan::Proof proof = plan::prove_configured(mapper, policy, after);
+    run.result.equivalent = proof.equivalent;
+    if (!proof.equivalent) {
+      run.apply_error =
+          "nothing was applied for it: the records it would publish do not prove against the "
+          "configuration now (" +
+          proof.error +
+          "); a sender changed, or the plan file was edited: make a new plan with 'spfctl plan'";
+      continue;
+    }
+    run.result.lookups = proof.lookups;
+    run.result.void_lookups = proof.void_lookups;
     const apply::DomainSafety safety =
-        apply::check_domain(policy.name, policy.chain_prefix, before, after, run.result.flattened);
+        apply::check_domain(mapper, policy.name, policy.chain_prefix, before, after);
     for (const std::string& problem : safety.problems)
       refusals.unsafe.push_back(run.result.domain + ": " + problem);
     for (const Change& change : rebased.changes)
@@ -245,7 +268,7 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
                                           : session.plan(session.select(options.domains), !globals.quiet);
 
   Refusals refusals;
-  Prepared prepared = prepare(runs, from_file, refusals);
+  Prepared prepared = prepare(runs, from_file, session.mapper(), refusals);
   if (!globals.json && !globals.quiet) print_plan(std::cout, style, runs, false);
   refuse(refusals, options,
          from_file ? "the plan " + options.plan_file + " is stale: DNS changed since it was made."
@@ -267,7 +290,7 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
     if (!from_file) {
       // Time passed while a person read the plan: lay the changes onto what is published now.
       Refusals again;
-      prepared = prepare(runs, true, again);
+      prepared = prepare(runs, true, session.mapper(), again);
       refuse(again, options, "DNS changed while the plan was being reviewed.");
     }
   }

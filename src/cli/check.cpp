@@ -8,6 +8,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "plan/proof.hpp"
+#include "spf/counts.hpp"
 #include "spf/expansion.hpp"
 
 namespace spfctl::cli {
@@ -18,8 +20,8 @@ namespace {
 constexpr std::size_t k_max_count_column = 64;
 
 std::string count_text(const spf::TermLookups& term) {
-  std::string text = std::to_string(term.lookups) + (term.lookups == 1 ? " lookup" : " lookups");
-  if (term.void_lookups > 0) text += ", " + std::to_string(term.void_lookups) + " void";
+  std::string text = spf::count_text(term.lookups) + (term.lookups == 1 ? " lookup" : " lookups");
+  if (term.void_lookups > 0) text += ", " + spf::count_text(term.void_lookups) + " void";
   return text;
 }
 
@@ -59,7 +61,15 @@ nlohmann::json node_json(const spf::ExpansionNode& node) {
         {"term", term.text}, {"lookups", term.lookups}, {"void_lookups", term.void_lookups}};
     if (term.macro) item["not_followed"] = "macro";
     if (term.loop) item["not_followed"] = "loop";
-    if (term.child) item["target"] = node_json(node.children[*term.child]);
+    if (term.cut) item["not_followed"] = "too deep";
+    if (term.child) {
+      const spf::ExpansionNode& target = node.children[*term.child];
+      // A target expanded before is shown once, where it was first reached.
+      if (target.repeat_of.empty())
+        item["target"] = node_json(target);
+      else
+        item["target"] = {{"domain", target.domain}, {"repeat_of", target.repeat_of}};
+    }
     terms.push_back(std::move(item));
   }
   return {{"domain", node.domain},
@@ -108,7 +118,8 @@ std::size_t tree_width(const spf::ExpansionNode& node, std::size_t indent) {
   std::size_t width = 0;
   for (const spf::TermLookups& term : node.terms) {
     width = std::max(width, indent + 4 + display_width(term.text));
-    if (term.child) width = std::max(width, tree_width(node.children[*term.child], indent + 4));
+    if (term.child && node.children[*term.child].repeat_of.empty())
+      width = std::max(width, tree_width(node.children[*term.child], indent + 4));
   }
   return width;
 }
@@ -126,6 +137,11 @@ void print_tree(std::ostream& out, const Style& style, const spf::ExpansionNode&
     const spf::ExpansionNode* target = term.child ? &node.children[*term.child] : nullptr;
     if (term.macro) out << "  " << style.dim("(macro: not followed)");
     if (term.loop) out << "  " << style.red("loop");
+    if (term.cut) out << "  " << style.red("too deep: not followed");
+    if (target && !target->repeat_of.empty()) {
+      out << "  " << style.dim("(repeats: shown under " + target->repeat_of + ")") << "\n";
+      continue;
+    }
     if (target)
       if (const std::string note = target_note(*target); !note.empty()) out << "  " << style.red(note);
     out << "\n";
@@ -155,8 +171,8 @@ void print_text(std::ostream& out, const Style& style, const GlobalOptions& glob
   if (!globals.quiet && root.selection == spf::Selection::found) {
     const bool over = root.lookups > options.lookup_limit || root.void_lookups > options.void_limit;
     const std::size_t strings = root.string_count();
-    const std::string lookups = std::to_string(root.lookups) + "/" + std::to_string(options.lookup_limit) +
-                                " DNS lookups, " + std::to_string(root.void_lookups) + "/" +
+    const std::string lookups = spf::count_text(root.lookups) + "/" + std::to_string(options.lookup_limit) +
+                                " DNS lookups, " + spf::count_text(root.void_lookups) + "/" +
                                 std::to_string(options.void_limit) + " void lookups";
     const std::string answer = "TXT answer " + std::to_string(root.response_size) + "/" +
                                std::to_string(options.max_answer_bytes) + " bytes";
@@ -177,6 +193,19 @@ void print_text(std::ostream& out, const Style& style, const GlobalOptions& glob
   }
 }
 
+// A policy that passes a large part of the internet protects nothing there: an error, as +all is.
+void report_wide_ranges(plan::PolicyMapper& mapper, spf::ExpansionTree& expansion) {
+  const spf::ExpansionNode& root = expansion.root;
+  if (!root.record) return;
+  const plan::RecordMap policy = mapper.evaluate(*root.record, root.domain);
+  if (!policy.ok()) return;  // the expansion reports why
+  if (const std::string wide = plan::wide_ranges_text(policy, *root.record); !wide.empty())
+    expansion.problems.push_back({spf::Severity::error, root.domain,
+                                  "the policy of " + root.domain + " authorises " + wide +
+                                      ", wider than /8 (IPv4) or /16 (IPv6): a large part of the internet "
+                                      "may send as it; list the senders' own networks"});
+}
+
 int run_check(const GlobalOptions& globals, const std::vector<std::string>& arguments) {
   std::vector<std::string> domains;
   for (const std::string& argument : arguments) domains.push_back(checked_domain(argument));
@@ -185,8 +214,10 @@ int run_check(const GlobalOptions& globals, const std::vector<std::string>& argu
   const Style style(globals);
   nlohmann::json report = {{"domains", nlohmann::json::array()}};
   bool all_healthy = true;
+  plan::PolicyMapper mapper(resolver.get());
   for (std::size_t i = 0; i < domains.size(); ++i) {
-    const spf::ExpansionTree expansion = spf::expand(resolver.get(), domains[i], options);
+    spf::ExpansionTree expansion = spf::expand(resolver.get(), domains[i], options);
+    report_wide_ranges(mapper, expansion);
     all_healthy = all_healthy && expansion.healthy();
     if (globals.json) {
       report["domains"].push_back(domain_json(expansion, options));

@@ -8,6 +8,7 @@
 #include "cli/context.hpp"
 #include "error.hpp"
 #include "plan/planner.hpp"
+#include "spf/counts.hpp"
 #include "spf/parser.hpp"
 #include "spf/select.hpp"
 
@@ -84,9 +85,9 @@ int run_flatten(const GlobalOptions& globals, const FlattenArgs& args) {
   const Style style(globals);
   std::cout << style.bold(plan.domain) << "  " << style.green("equivalent")
             << style.dim(" (proved for every IPv4 and IPv6 address)") << "\n";
-  std::cout << "  lookups  " << plan.lookups_unflattened << " → " << plan.lookups << " (budget "
-            << settings.lookup_budget << "), void lookups " << plan.void_lookups << "/"
-            << settings.void_lookup_budget << "\n";
+  std::cout << "  lookups  " << spf::count_text(plan.lookups_unflattened) << " → "
+            << spf::count_text(plan.lookups) << " (budget " << settings.lookup_budget << "), void lookups "
+            << spf::count_text(plan.void_lookups) << "/" << settings.void_lookup_budget << "\n";
   std::cout << "  before   " << selected.text << "\n";
   std::cout << "  records\n";
   for (const plan::DesiredRecord& record : plan.records)

@@ -14,6 +14,7 @@
 #include "apply/safety.hpp"
 #include "dns/resolver.hpp"
 #include "error.hpp"
+#include "spf/counts.hpp"
 #include "util/text.hpp"
 
 namespace spfctl::cli {
@@ -44,7 +45,7 @@ void read_live(DomainRun& run, ProviderSet& providers) {
 }
 
 // Turns the planner's result into the domain's changes.
-void diff_with_live(DomainRun& run, const plan::DomainPlan& desired) {
+void diff_with_live(DomainRun& run, const plan::DomainPlan& desired, plan::PolicyMapper& mapper) {
   const config::DomainPolicy& policy = *run.policy;
   plan::PlannedDomain& result = run.result;
   result.lookups = desired.lookups;
@@ -84,12 +85,13 @@ void diff_with_live(DomainRun& run, const plan::DomainPlan& desired) {
     result.changes = std::move(diff.changes);
     result.notes.insert(result.notes.end(), diff.notes.begin(), diff.notes.end());
     // Reviewers see in the plan what apply will refuse without --force.
-    const apply::DomainSafety safety =
-        apply::check_domain(policy.name, policy.chain_prefix, apply::expected_spf(run.live, {}),
-                            apply::expected_spf(run.live, result.changes), result.flattened);
-    for (const std::string& problem : safety.problems)
-      result.warnings.push_back(problem + "; apply refuses this without --force");
-    result.notes.insert(result.notes.end(), safety.notes.begin(), safety.notes.end());
+    if (!result.changes.empty()) {
+      const apply::DomainSafety safety =
+          apply::check_domain(mapper, policy.name, policy.chain_prefix, apply::published_after(run.live, {}),
+                              apply::published_after(run.live, result.changes));
+      for (const std::string& problem : safety.problems)
+        result.warnings.push_back(problem + "; apply refuses this without --force");
+    }
   } catch (const Error& e) {
     result.error = e.what();
   }
@@ -154,10 +156,11 @@ class PlanTimer {
 
 std::string lookups_line(const DomainRun& run) {
   const plan::PlannedDomain& r = run.result;
-  std::string line = "lookups " + std::to_string(r.lookups) + "/" + std::to_string(run.policy->lookup_budget);
+  std::string line =
+      "lookups " + spf::count_text(r.lookups) + "/" + std::to_string(run.policy->lookup_budget);
   if (r.lookups_unflattened != r.lookups)
-    line += " (" + std::to_string(r.lookups_unflattened) + " with every include kept)";
-  line += ", void lookups " + std::to_string(r.void_lookups) + "/" +
+    line += " (" + spf::count_text(r.lookups_unflattened) + " with every include kept)";
+  line += ", void lookups " + spf::count_text(r.void_lookups) + "/" +
           std::to_string(run.policy->void_lookup_budget);
   line += r.equivalent ? ", proved equivalent to the policy" : "";
   return line;
@@ -318,7 +321,6 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
     read_live(runs[i], m_providers);
   }
 
-  if (!m_resolver) m_resolver = std::make_unique<RunResolver>(m_globals);
   std::vector<config::DomainPolicy> to_plan;
   std::vector<std::size_t> planned_runs;
   std::map<std::string, const plan::ApexContext*> apex_of_domain;
@@ -331,7 +333,7 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
   ProgressBar progress(show_progress && isatty(STDERR_FILENO) && to_plan.size() > k_progress_min_domains);
   PlanTimer timer;
   const std::vector<plan::DomainPlan> plans = plan::plan_domains(
-      m_resolver->get(), to_plan,
+      mapper(), to_plan,
       [&](const config::DomainPolicy& policy) {
         timer.start(policy.name);
         return *apex_of_domain.at(policy.name);
@@ -344,9 +346,17 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
   for (std::size_t i = 0; i < plans.size() && i < planned_runs.size(); ++i) {
     DomainRun& run = runs[planned_runs[i]];
     run.plan_seconds = timer.seconds(run.policy->name);
-    diff_with_live(run, plans[i]);
+    diff_with_live(run, plans[i], mapper());
   }
   return runs;
+}
+
+plan::PolicyMapper& Session::mapper() {
+  if (!m_mapper) {
+    m_resolver = std::make_unique<RunResolver>(m_globals);
+    m_mapper = std::make_unique<plan::PolicyMapper>(m_resolver->get());
+  }
+  return *m_mapper;
 }
 
 std::uint64_t Session::dns_questions() const {

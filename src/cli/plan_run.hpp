@@ -77,6 +77,10 @@ class Session {
   // `progress`: draw a progress bar on stderr when there are many domains.
   std::vector<DomainRun> plan(const std::vector<const config::DomainPolicy*>& selected, bool progress);
 
+  // The run's policy mapper over its resolver (the caching one over --resolver or --zone), built on
+  // first use: every evaluation of the run shares its DNS answers and maps.
+  plan::PolicyMapper& mapper();
+
   // DNS questions the planner sent, and whether they were answered from zone files (--zone).
   std::uint64_t dns_questions() const;
   bool offline() const;
@@ -87,6 +91,7 @@ class Session {
   std::string m_config_sha256;
   ProviderSet m_providers;
   std::unique_ptr<RunResolver> m_resolver;
+  std::unique_ptr<plan::PolicyMapper> m_mapper;
 };
 
 // The plan of `runs` as data (for --json and --out).

@@ -63,6 +63,7 @@ struct Defaults {
   int max_answer_bytes = k_min_answer_bytes;
   std::string chain_prefix = "_spf";
   std::string provider = std::string(k_builtin_provider);
+  bool allow_wide_ranges = false;
 };
 
 // A mention of a sender, template or provider by name, kept with its place for messages.
@@ -80,6 +81,7 @@ struct Overrides {
   std::optional<int> lookup_budget;
   std::optional<std::string> chain_prefix;
   std::optional<NameRef> provider;
+  std::optional<bool> allow_wide_ranges;
 };
 
 struct ProviderSetting {
@@ -130,6 +132,9 @@ struct DomainPolicy {
   int void_lookup_budget = k_max_void_lookups;
   int max_answer_bytes = k_min_answer_bytes;
   std::string chain_prefix = "_spf";
+  // The policy may pass blocks wider than /8 (IPv4) or /16 (IPv6), from whatever term: a sender
+  // whose record says +all, a raw term. Off by default: such a plan is an error.
+  bool allow_wide_ranges = false;
   // Templates' terms first (in the order listed, each template's own templates before it), then
   // the named senders' (in order), then the domain's own; a repeated term keeps its first place.
   // Empty only for a domain that says it sends no mail (senders = [] with policy "fail").

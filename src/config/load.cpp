@@ -107,8 +107,8 @@ const std::vector<std::string> k_main_keys = {"defaults",  "providers", "senders
                                               "templates", "domain",    "include_files"};
 const std::vector<std::string> k_included_keys = {"senders", "templates", "domain"};
 const std::vector<std::string> k_term_keys = {"include", "ip4", "ip6", "a", "mx", "raw"};
-const std::vector<std::string> k_override_keys = {"policy",        "ttl",          "flatten",
-                                                  "lookup_budget", "chain_prefix", "provider"};
+const std::vector<std::string> k_override_keys = {
+    "policy", "ttl", "flatten", "lookup_budget", "chain_prefix", "provider", "allow_wide_ranges"};
 
 bool contains(const std::vector<std::string>& words, std::string_view word) {
   return std::find(words.begin(), words.end(), word) != words.end();
@@ -153,6 +153,12 @@ std::optional<std::int64_t> read_integer(const toml::node& node, std::string_vie
     return std::nullopt;
   }
   return value->get();
+}
+
+std::optional<bool> read_boolean(const toml::node& node, std::string_view key, Diagnostics& diag) {
+  if (const auto* value = node.as_boolean()) return value->get();
+  diag.error(at(node), in_quotes(key) + " must be true or false, not " + std::string(type_name(node)));
+  return std::nullopt;
 }
 
 struct ListEntry {
@@ -284,6 +290,8 @@ void read_overrides(const toml::table& table, Overrides& out, Diagnostics& diag)
   if (const auto* node = table.get("chain_prefix")) out.chain_prefix = read_chain_prefix(*node, diag);
   if (const auto* node = table.get("provider"))
     if (const auto name = read_string(*node, "provider", diag)) out.provider = NameRef{*name, at(*node)};
+  if (const auto* node = table.get("allow_wide_ranges"))
+    out.allow_wide_ranges = read_boolean(*node, "allow_wide_ranges", diag);
 }
 
 // Field by field, what `over` sets replaces what `base` has.
@@ -294,6 +302,7 @@ void apply(Overrides& base, const Overrides& over) {
   if (over.lookup_budget) base.lookup_budget = over.lookup_budget;
   if (over.chain_prefix) base.chain_prefix = over.chain_prefix;
   if (over.provider) base.provider = over.provider;
+  if (over.allow_wide_ranges) base.allow_wide_ranges = over.allow_wide_ranges;
 }
 
 // A [[domain]] as written, before templates and senders are resolved.
@@ -397,6 +406,7 @@ void read_defaults(const toml::node& node, Parsed& parsed, Diagnostics& diag) {
   if (overrides.flatten) defaults.flatten = *overrides.flatten;
   if (overrides.lookup_budget) defaults.lookup_budget = *overrides.lookup_budget;
   if (overrides.chain_prefix) defaults.chain_prefix = *overrides.chain_prefix;
+  if (overrides.allow_wide_ranges) defaults.allow_wide_ranges = *overrides.allow_wide_ranges;
   if (overrides.provider) {
     defaults.provider = overrides.provider->name;
     parsed.default_provider = overrides.provider;
@@ -465,8 +475,7 @@ void read_provider(const toml::key& key, const toml::node& node, Parsed& parsed,
       text = number.str();
     } else {
       diag.error(at(value), in_quotes(setting) + " in " + context +
-                                " must be a string, number or boolean, not " +
-                                std::string(type_name(value)));
+                                " must be a string, number or boolean, not " + std::string(type_name(value)));
       continue;
     }
     provider.settings[setting] = {std::move(text), at(value)};
@@ -847,6 +856,7 @@ void resolve(Parsed& parsed, Diagnostics& diag) {
     domain.void_lookup_budget = defaults.void_lookup_budget;
     domain.max_answer_bytes = defaults.max_answer_bytes;
     domain.chain_prefix = settings.chain_prefix.value_or(defaults.chain_prefix);
+    domain.allow_wide_ranges = settings.allow_wide_ranges.value_or(defaults.allow_wide_ranges);
     domain.provider = settings.provider ? settings.provider->name : defaults.provider;
 
     if (!entry.named) continue;

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <utility>
 
+#include "spf/counts.hpp"
 #include "spf/parser.hpp"
 
 namespace spfctl::plan {
@@ -70,6 +71,11 @@ std::string plural(std::size_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
+// A lookup count with its word: "1 lookup", "12 lookups", "1000000+ lookups".
+std::string counted(int n, const std::string& word) {
+  return spf::count_text(n) + " " + word + (n == 1 ? "" : "s");
+}
+
 // "31 ip4 ranges", "2 ip4 and 6 ip6 ranges", "no addresses".
 std::string ranges_text(const net::IpSet& set) {
   std::size_t v4 = 0, v6 = 0;
@@ -100,11 +106,11 @@ class Planner {
         m_candidates.push_back(i);
         m_candidate_bytes.push_back(terms_bytes(t.addresses));
       } else {
-        m_fixed_lookups += t.lookups;
-        m_fixed_void += t.void_lookups;
+        m_fixed_lookups = spf::add_counts(m_fixed_lookups, t.lookups);
+        m_fixed_void = spf::add_counts(m_fixed_void, t.void_lookups);
       }
-      m_all_lookups += t.lookups;
-      m_all_void += t.void_lookups;
+      m_all_lookups = spf::add_counts(m_all_lookups, t.lookups);
+      m_all_void = spf::add_counts(m_all_void, t.void_lookups);
     }
   }
 
@@ -127,6 +133,9 @@ class Planner {
     bool fits = false;
   };
 
+  // What the terms kept cost receivers when the candidates `chosen` (ascending) are flattened,
+  // before chained records are counted. Saturating: never computed by subtraction.
+  std::pair<int, int> kept_counts(const std::vector<std::size_t>& chosen) const;
   Attempt attempt(const std::vector<std::size_t>& chosen) const;
   bool within_budget_before_chains(const std::vector<std::size_t>& chosen) const;
   std::optional<Attempt> search_exact() const;
@@ -147,31 +156,36 @@ class Planner {
   int m_all_void = 0;
 };
 
+std::pair<int, int> Planner::kept_counts(const std::vector<std::size_t>& chosen) const {
+  int lookups = m_fixed_lookups, void_lookups = m_fixed_void;
+  std::size_t next = 0;
+  for (std::size_t c = 0; c < m_candidates.size(); ++c) {
+    if (next < chosen.size() && chosen[next] == c) {
+      ++next;
+      continue;
+    }
+    lookups = spf::add_counts(lookups, m_map.terms[m_candidates[c]].lookups);
+    void_lookups = spf::add_counts(void_lookups, m_map.terms[m_candidates[c]].void_lookups);
+  }
+  return {lookups, void_lookups};
+}
+
 Planner::Attempt Planner::attempt(const std::vector<std::size_t>& chosen) const {
   Attempt out;
   out.flattened = chosen;
   std::vector<bool> flatten(m_intended.terms.size(), false);
-  out.lookups = m_all_lookups;
-  out.void_lookups = m_all_void;
-  for (std::size_t c : chosen) {
-    flatten[m_candidates[c]] = true;
-    out.lookups -= m_map.terms[m_candidates[c]].lookups;
-    out.void_lookups -= m_map.terms[m_candidates[c]].void_lookups;
-  }
+  for (std::size_t c : chosen) flatten[m_candidates[c]] = true;
+  std::tie(out.lookups, out.void_lookups) = kept_counts(chosen);
   out.split = split_records(m_domain, flattened_terms(m_intended, m_map, flatten),
                             {m_settings.max_answer_bytes, m_settings.chain_prefix}, m_other_txt);
-  out.lookups += static_cast<int>(out.split.chains);
+  out.lookups = spf::add_counts(out.lookups, static_cast<int>(out.split.chains));
   out.fits = out.split.error.empty() && out.lookups <= m_settings.lookup_budget &&
              out.void_lookups <= m_settings.void_lookup_budget;
   return out;
 }
 
 bool Planner::within_budget_before_chains(const std::vector<std::size_t>& chosen) const {
-  int lookups = m_all_lookups, void_lookups = m_all_void;
-  for (std::size_t c : chosen) {
-    lookups -= m_map.terms[m_candidates[c]].lookups;
-    void_lookups -= m_map.terms[m_candidates[c]].void_lookups;
-  }
+  const auto [lookups, void_lookups] = kept_counts(chosen);
   return lookups <= m_settings.lookup_budget && void_lookups <= m_settings.void_lookup_budget;
 }
 
@@ -231,17 +245,17 @@ std::optional<Planner::Attempt> Planner::search_greedy() const {
 std::string Planner::over_budget(const Attempt& a, const std::string& why) const {
   std::string out;
   if (a.lookups > m_settings.lookup_budget)
-    out = plural(static_cast<std::size_t>(a.lookups), "DNS lookup") + " " + why + ", over the budget of " +
+    out = counted(a.lookups, "DNS lookup") + " " + why + ", over the budget of " +
           std::to_string(m_settings.lookup_budget);
   else
-    out = plural(static_cast<std::size_t>(a.void_lookups), "void lookup") + " " + why +
-          ", over the budget of " + std::to_string(m_settings.void_lookup_budget);
+    out = counted(a.void_lookups, "void lookup") + " " + why + ", over the budget of " +
+          std::to_string(m_settings.void_lookup_budget);
   std::vector<std::string> kept;
   for (std::size_t i = 0; i < m_map.terms.size(); ++i) {
     const TermMap& t = m_map.terms[i];
     if (t.kind == TermClass::opaque && t.lookups > 0 && reached(i))
-      kept.push_back("'" + spf::to_string(m_intended.terms[i]) + "' (" +
-                     plural(static_cast<std::size_t>(t.lookups), "lookup") + ": " + t.reason + ")");
+      kept.push_back("'" + spf::to_string(m_intended.terms[i]) + "' (" + counted(t.lookups, "lookup") + ": " +
+                     t.reason + ")");
   }
   if (!kept.empty()) {
     out += "; cannot be flattened: ";
@@ -256,11 +270,10 @@ Flattening Planner::finish(Attempt a, std::vector<std::string> notes) const {
   for (std::size_t c : a.flattened) out.flattened.push_back(m_candidates[c]);
   for (std::size_t i : out.flattened) {
     const TermMap& t = m_map.terms[i];
-    notes.push_back(
-        "flattened " + spf::to_string(m_intended.terms[i]) + ": saves " +
-        plural(static_cast<std::size_t>(t.lookups), "lookup") +
-        (t.void_lookups ? " and " + plural(static_cast<std::size_t>(t.void_lookups), "void lookup") : "") +
-        ", adds " + ranges_text(t.addresses));
+    notes.push_back("flattened " + spf::to_string(m_intended.terms[i]) + ": saves " +
+                    counted(t.lookups, "lookup") +
+                    (t.void_lookups ? " and " + counted(t.void_lookups, "void lookup") : "") + ", adds " +
+                    ranges_text(t.addresses));
   }
   for (std::size_t i = 0; i < m_map.terms.size(); ++i) {
     const TermMap& t = m_map.terms[i];
@@ -288,11 +301,10 @@ Flattening Planner::run() {
   std::vector<std::string> notes;
   std::vector<std::size_t> every(m_candidates.size());
   std::iota(every.begin(), every.end(), std::size_t{0});
-  const std::string as_written =
-      "as written: " + plural(static_cast<std::size_t>(m_all_lookups), "DNS lookup") + " (budget " +
-      std::to_string(m_settings.lookup_budget) + "), " +
-      plural(static_cast<std::size_t>(m_all_void), "void lookup") + " (budget " +
-      std::to_string(m_settings.void_lookup_budget) + ")";
+  const std::string as_written = "as written: " + counted(m_all_lookups, "DNS lookup") + " (budget " +
+                                 std::to_string(m_settings.lookup_budget) + "), " +
+                                 counted(m_all_void, "void lookup") + " (budget " +
+                                 std::to_string(m_settings.void_lookup_budget) + ")";
   Flattening failed;
   switch (m_settings.mode) {
     case config::FlattenMode::off: {
@@ -351,6 +363,7 @@ FlattenSettings FlattenSettings::of(const config::DomainPolicy& policy) {
   settings.void_lookup_budget = policy.void_lookup_budget;
   settings.max_answer_bytes = static_cast<std::size_t>(policy.max_answer_bytes);
   settings.chain_prefix = policy.chain_prefix;
+  settings.allow_wide_ranges = policy.allow_wide_ranges;
   return settings;
 }
 

@@ -25,6 +25,7 @@ struct FlattenSettings {
   int void_lookup_budget = config::k_max_void_lookups;
   std::size_t max_answer_bytes = config::k_min_answer_bytes;
   std::string chain_prefix = "_spf";
+  bool allow_wide_ranges = false;  // config::DomainPolicy::allow_wide_ranges
 
   static FlattenSettings of(const config::DomainPolicy& policy);
 };

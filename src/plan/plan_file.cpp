@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "spf/counts.hpp"
 #include "spf/select.hpp"
 
 namespace spfctl::plan {
@@ -251,11 +252,12 @@ class Reader {
     if (status != "error" && object.contains("error"))
       fail(path(where, "error"), "given with status \"" + status + "\"");
     if (status != "error" && out.zone.empty()) fail(path(where, "zone"), "is empty");
-    out.lookups = static_cast<int>(integer(object, where, "lookups", 1000));
-    out.void_lookups = static_cast<int>(integer(object, where, "void_lookups", 1000));
+    out.lookups = static_cast<int>(integer(object, where, "lookups", spf::k_count_ceiling));
+    out.void_lookups = static_cast<int>(integer(object, where, "void_lookups", spf::k_count_ceiling));
     out.equivalent = boolean(object, where, "equivalent");
     if (object.contains("lookups_unflattened"))
-      out.lookups_unflattened = static_cast<int>(integer(object, where, "lookups_unflattened", 1000));
+      out.lookups_unflattened =
+          static_cast<int>(integer(object, where, "lookups_unflattened", spf::k_count_ceiling));
     out.flattened = string_list(object, where, "flattened");
     out.notes = string_list(object, where, "notes");
     out.warnings = string_list(object, where, "warnings");

@@ -23,6 +23,18 @@ DomainPlan plan_policy(PolicyMapper& mapper, const config::DomainPolicy& policy,
   return plan_record(mapper, policy.name, *intended.record, FlattenSettings::of(policy), apex);
 }
 
+// Why `policy`, the map of `intended`, must not be published: it passes blocks wider than /8 or /16
+// and the settings do not allow that. "" when it may.
+std::string breadth_error(const RecordMap& policy, const spf::Record& intended,
+                          const FlattenSettings& settings) {
+  if (settings.allow_wide_ranges) return {};
+  const std::string wide = wide_ranges_text(policy, intended);
+  if (wide.empty()) return {};
+  return "the policy would authorise " + wide +
+         ": wider than /8 (IPv4) or /16 (IPv6), a large part of the internet; remove that sender, or set "
+         "allow_wide_ranges = true for the domain if it is intended";
+}
+
 void warn_about_terms(DomainPlan& plan, const spf::Record& intended, const RecordMap& policy) {
   for (std::size_t i = 0; i < intended.terms.size(); ++i) {
     const spf::Mechanism* m = intended.terms[i].mechanism();
@@ -57,6 +69,10 @@ DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf:
     return done();
   }
   plan.lookups_unflattened = policy.lookups;
+  if (std::string error = breadth_error(policy, intended, settings); !error.empty()) {
+    plan.error = std::move(error);
+    return done();
+  }
   warn_about_terms(plan, intended, policy);
 
   // The SPF record published there now is the one being replaced: only the others stay beside it.
@@ -74,16 +90,9 @@ DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf:
   for (std::size_t i : flattening.flattened) plan.flattened.push_back(spf::to_string(intended.terms[i]));
   plan.notes = std::move(flattening.notes);
 
-  const Proof proof = prove(mapper, plan.domain, policy.map, flattening.records, other_txt);
+  const Proof proof = prove(mapper, plan.domain, policy.map, flattening.records, other_txt, settings);
   if (!proof.equivalent) {
     plan.error = proof.error;
-    return done();
-  }
-  if (proof.lookups > settings.lookup_budget || proof.void_lookups > settings.void_lookup_budget) {
-    plan.error = "the planned records cost receivers " + std::to_string(proof.lookups) + " DNS lookups and " +
-                 std::to_string(proof.void_lookups) + " void lookups, over the budgets of " +
-                 std::to_string(settings.lookup_budget) + " and " +
-                 std::to_string(settings.void_lookup_budget);
     return done();
   }
   plan.records = std::move(flattening.records);
@@ -98,12 +107,10 @@ DomainPlan plan_domain(dns::Resolver& resolver, const config::DomainPolicy& poli
   return plan_policy(mapper, policy, apex);
 }
 
-std::vector<DomainPlan> plan_domains(dns::Resolver& resolver,
-                                     const std::vector<config::DomainPolicy>& policies,
+std::vector<DomainPlan> plan_domains(PolicyMapper& mapper, const std::vector<config::DomainPolicy>& policies,
                                      const std::function<ApexContext(const config::DomainPolicy&)>& apex_of,
                                      int threads,
                                      const std::function<void(std::size_t, std::size_t)>& progress) {
-  PolicyMapper mapper(resolver);
   std::vector<DomainPlan> plans(policies.size());
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> finished{0};
@@ -127,6 +134,26 @@ std::vector<DomainPlan> plan_domains(dns::Resolver& resolver,
   work();
   for (std::thread& t : pool) t.join();
   return plans;
+}
+
+Proof prove_configured(PolicyMapper& mapper, const config::DomainPolicy& policy, const TxtState& state) {
+  Proof proof;
+  const IntendedRecord intended = intended_record(policy);
+  if (!intended.record) {
+    proof.error = intended.error;
+    return proof;
+  }
+  const RecordMap configured = mapper.evaluate(*intended.record, policy.name);
+  if (!configured.ok()) {
+    proof.error = "the configured senders cannot be evaluated now: " + configured.error;
+    return proof;
+  }
+  const FlattenSettings settings = FlattenSettings::of(policy);
+  if (std::string error = breadth_error(configured, *intended.record, settings); !error.empty()) {
+    proof.error = std::move(error);
+    return proof;
+  }
+  return prove(mapper, policy.name, configured.map, state, settings);
 }
 
 }  // namespace spfctl::plan

@@ -12,6 +12,7 @@
 #include "plan/desired.hpp"
 #include "plan/flatten.hpp"
 #include "plan/policy_map.hpp"
+#include "plan/proof.hpp"
 #include "spf/record.hpp"
 
 namespace spfctl::plan {
@@ -33,14 +34,19 @@ DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf:
 // Plans one domain. Never throws for DNS or policy problems: they become DomainPlan::error.
 DomainPlan plan_domain(dns::Resolver& resolver, const config::DomainPolicy& policy, const ApexContext& apex);
 
-// Plans many domains concurrently (at most `threads` at once) over one shared resolver, which
+// Plans many domains concurrently (at most `threads` at once) over one mapper, whose snapshot
 // should be a dns::CachingResolver so each (name, type) is asked once. `apex_of` gives a domain's
 // ApexContext (called from worker threads). `progress`, if set, is called after each domain with
 // (done, total) from worker threads. Results are in the order of `policies`.
-std::vector<DomainPlan> plan_domains(dns::Resolver& resolver,
-                                     const std::vector<config::DomainPolicy>& policies,
+std::vector<DomainPlan> plan_domains(PolicyMapper& mapper, const std::vector<config::DomainPolicy>& policies,
                                      const std::function<ApexContext(const config::DomainPolicy&)>& apex_of,
                                      int threads,
                                      const std::function<void(std::size_t, std::size_t)>& progress = {});
+
+// Proves that `state` (the TXT records a plan leaves at the domain's managed names) publishes the
+// configured `policy`, over the mapper's snapshot as it is now: the configured senders evaluated
+// afresh, no wide blocks unless allowed, then prove(). What apply checks right before writing,
+// whatever produced the values (a plan made now, a plan file, a rebase onto what is published).
+Proof prove_configured(PolicyMapper& mapper, const config::DomainPolicy& policy, const TxtState& state);
 
 }  // namespace spfctl::plan

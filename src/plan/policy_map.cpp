@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "spf/counts.hpp"
 #include "spf/parser.hpp"
 
 namespace spfctl::plan {
@@ -10,10 +11,7 @@ namespace spfctl::plan {
 namespace {
 
 constexpr std::size_t k_max_mx_names = 10;
-// Include and redirect= chains are cut by the loop check; this bounds a very long acyclic chain.
-constexpr std::size_t k_max_depth = 64;
 
-// Labels of 1 to 63 octets, at most 253 octets: a name that can be put in a DNS question. Receivers
 bool has_macro(const std::optional<std::string>& spec) {
   return spec && spec->find('%') != std::string::npos;
 }
@@ -93,6 +91,7 @@ class Walker {
   std::vector<std::string> m_ancestors;
   std::vector<std::string> m_shadowed;  // sorted
   std::vector<std::string> m_txt_names;
+  int m_fetched = 0;  // records this walker read
 };
 
 std::shared_ptr<const RecordMap> Walker::target(const std::string& name) {
@@ -101,10 +100,19 @@ std::shared_ptr<const RecordMap> Walker::target(const std::string& name) {
     loop.error = "loops back to " + name + " (receivers return permerror)";
     return std::make_shared<const RecordMap>(std::move(loop));
   }
-  if (m_ancestors.size() > k_max_depth) {
+  // Include and redirect= chains are cut by the loop check; these bound a long acyclic chain and
+  // a hostile server that makes up new names as it is asked.
+  if (m_ancestors.size() > static_cast<std::size_t>(spf::k_max_nesting)) {
     RecordMap deep;
-    deep.error = "includes nested more than " + std::to_string(k_max_depth) + " deep";
+    deep.error = "includes nested more than " + std::to_string(spf::k_max_nesting) +
+                 " deep (receivers return permerror long before)";
     return std::make_shared<const RecordMap>(std::move(deep));
+  }
+  if (m_fetched >= spf::k_max_records_per_walk) {
+    RecordMap wide;
+    wide.error = "the policy reads more than " + std::to_string(spf::k_max_records_per_walk) +
+                 " records (receivers return permerror after 10 lookups)";
+    return std::make_shared<const RecordMap>(std::move(wide));
   }
   if (m_snapshot) {
     // No waiting for another thread computing the same name: two threads each inside the other's
@@ -126,6 +134,7 @@ std::shared_ptr<const RecordMap> Walker::target(const std::string& name) {
 }
 
 RecordMap Walker::fetch(const std::string& name) {
+  ++m_fetched;
   RecordMap out;
   out.txt_names = {name};
   const dns::Answer answer = m_resolver.query(name, dns::RrType::TXT);
@@ -271,8 +280,8 @@ RecordMap Walker::evaluate(const spf::Record& record, const std::string& domain)
         return text + ": " + t.error + ", so receivers return permerror";
       return text + ": " + t.error;
     }
-    term.lookups += t.lookups;
-    term.void_lookups += t.void_lookups;
+    term.lookups = spf::add_counts(term.lookups, t.lookups);
+    term.void_lookups = spf::add_counts(term.void_lookups, t.void_lookups);
     return {};
   };
 
@@ -351,8 +360,8 @@ RecordMap Walker::evaluate(const spf::Record& record, const std::string& domain)
         make_opaque(term, *m, text, "ptr depends on reverse DNS of the client");
         break;
     }
-    out.lookups += term.lookups;
-    out.void_lookups += term.void_lookups;
+    out.lookups = spf::add_counts(out.lookups, term.lookups);
+    out.void_lookups = spf::add_counts(out.void_lookups, term.void_lookups);
   }
   flush();
 
@@ -401,8 +410,8 @@ RecordMap Walker::evaluate(const spf::Record& record, const std::string& domain)
         });
       }
     }
-    out.lookups += term.lookups;
-    out.void_lookups += term.void_lookups;
+    out.lookups = spf::add_counts(out.lookups, term.lookups);
+    out.void_lookups = spf::add_counts(out.void_lookups, term.void_lookups);
   }
 
   out.map = std::move(map);

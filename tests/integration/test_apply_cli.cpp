@@ -49,8 +49,12 @@ struct Example {
     return zone("example-shop.com") + zone("example-agency.net") + zone("example-shop.net");
   }
 
+  // DNS answers from the senders' snapshot and from the example's zone files as they are then, as
+  // if a server loaded them.
   ProcessResult run(std::vector<std::string> args, ProcessOptions options = {}) const {
     args.insert(args.begin(), {"-c", config(), "--zone", k_senders});
+    for (const char* zone : {"example-shop.com", "example-agency.net", "example-shop.net"})
+      args.insert(args.begin() + 4, {"--zone", zone_path(zone).string()});
     return spfctl::test_support::run_spfctl(args, options);
   }
 };
@@ -79,12 +83,18 @@ TEST_CASE("apply refuses to drop a published sender, applies with --force, then 
           "[integration][apply][cli]") {
   const Example example;
   const std::string before = example.all_zones();
+  // The agency's published 'mx' passes its mail host, 203.0.113.25 and 2001:db8:25::25; the
+  // configuration covers the IPv4 address with its ip4 range, and without its ip6 range no longer
+  // the IPv6 one.
+  const std::string config = replaced(read(example.config()), "ip6 = [\"2001:db8:25::/64\"]\n", "");
+  std::ofstream(example.config()) << config;
 
   const ProcessResult refused = example.run({"apply", "--auto-approve"});
   CHECK(refused.exit_code == 1);
-  CHECK_THAT(refused.err, Contains("refusing to apply without --force; nothing was applied") &&
-                              Contains("example-agency.net: stops authorising mx, which the published record "
-                                       "authorises"));
+  CHECK_THAT(refused.err,
+             Contains("refusing to apply without --force; nothing was applied") &&
+                 Contains("example-agency.net: stops authorising 2001:db8:25::25 (mx), which the "
+                          "published record authorises"));
   CHECK(example.all_zones() == before);
 
   const ProcessResult applied = example.run({"apply", "--auto-approve", "--force"});

@@ -271,7 +271,8 @@ TEST_CASE("twenty domains over real-world senders plan through knotd, each prove
   const std::vector<config::DomainPolicy> domains = policies();
   REQUIRE(domains.size() == 20);
 
-  const std::vector<plan::DomainPlan> plans = plan::plan_domains(cache, domains, {}, 4);
+  plan::PolicyMapper mapper(cache);
+  const std::vector<plan::DomainPlan> plans = plan::plan_domains(mapper, domains, {}, 4);
   REQUIRE(plans.size() == 20);
   std::size_t flattened = 0, chained = 0;
   for (std::size_t i = 0; i < plans.size(); ++i) {
@@ -307,7 +308,8 @@ TEST_CASE("a sender whose DNS fails makes exactly the domains using it fail", "[
   dns::LiveResolver live({{knot.address()}, 2000, 1});
   dns::CachingResolver cache(live);
   const std::vector<config::DomainPolicy> domains = policies();
-  const std::vector<plan::DomainPlan> plans = plan::plan_domains(cache, domains, {}, 4);
+  plan::PolicyMapper mapper(cache);
+  const std::vector<plan::DomainPlan> plans = plan::plan_domains(mapper, domains, {}, 4);
   std::size_t failed = 0;
   for (std::size_t i = 0; i < plans.size(); ++i) {
     INFO(plans[i].domain << ": " << plans[i].error);

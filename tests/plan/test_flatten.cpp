@@ -244,7 +244,8 @@ TEST_CASE("planning is deterministic", "[plan][flatten]") {
   CHECK(first.records == second.records);
   CHECK(first.notes == second.notes);
   CHECK(first.flattened == second.flattened);
-  const std::vector<DomainPlan> plans = plan_domains(s.dns, many, {}, 3);
+  PolicyMapper mapper(s.dns);
+  const std::vector<DomainPlan> plans = plan_domains(mapper, many, {}, 3);
   for (std::size_t i = 0; i < plans.size(); ++i) {
     INFO(plans[i].domain);
     REQUIRE(plans[i].ok());

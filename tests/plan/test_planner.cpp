@@ -87,8 +87,9 @@ TEST_CASE("plan_domains plans every domain within its budget, proved", "[plan][p
   std::atomic<std::size_t> calls{0};
   std::mutex seen_mutex;
   std::set<std::size_t> seen;
+  PolicyMapper mapper(cache);
   const std::vector<DomainPlan> plans = plan_domains(
-      cache, policies,
+      mapper, policies,
       [&](const config::DomainPolicy& p) {
         ++calls;
         return p.name == "shop.example" ? ApexContext{{{"google-site-verification=abc"}}} : ApexContext{};
@@ -129,7 +130,8 @@ TEST_CASE("one failed lookup fails exactly the domains that need it", "[plan][pl
   add_senders(s);
   s.dns.set_failure("ab.sendgrid.net", dns::RrType::TXT, dns::Status::servfail);
   dns::CachingResolver cache(s.dns);
-  const std::vector<DomainPlan> plans = plan_domains(cache, domains(), {}, 3);
+  PolicyMapper mapper(cache);
+  const std::vector<DomainPlan> plans = plan_domains(mapper, domains(), {}, 3);
   for (const char* failing : {"shop.example", "big.example"}) {
     const DomainPlan& plan = plan_for(plans, failing);
     CHECK_FALSE(plan.ok());
