@@ -19,6 +19,7 @@
 #include "config/config.hpp"
 #include "error.hpp"
 #include "spf/select.hpp"
+#include "util/file.hpp"
 #include "util/text.hpp"
 
 namespace spfctl::providers {
@@ -27,6 +28,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view k_suffix = ".zone";
+// How long apply waits for another writer holding a zone file's lock.
+constexpr double k_lock_wait_seconds = 30;
 constexpr std::size_t k_max_string = 255;
 
 std::string quote(std::string_view text) {
@@ -49,13 +52,10 @@ bool is_spf_txt(const dns::ZoneRecord& record) {
 }
 
 std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error("cannot read zone file " + quote(path.string()) + " (check the path and its permissions)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error("cannot read zone file " + quote(path.string()) + " (I/O error)");
-  return text.str();
+  std::string error;
+  std::optional<std::string> text = util::read_file(path, error);
+  if (!text) throw Error("cannot read zone file " + quote(path.string()) + " (" + error + ")");
+  return std::move(*text);
 }
 
 std::uint32_t utc_today() {
@@ -65,44 +65,24 @@ std::uint32_t utc_today() {
          static_cast<unsigned>(date.month()) * 100 + static_cast<unsigned>(date.day());
 }
 
-// Written next to the file and renamed over it, so a reader (or a crash) sees the old zone or the
-// new one, never half of one.
-void write_atomically(const fs::path& path, std::string_view text) {
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::string temp = (dir / ("." + path.filename().string() + ".spfctl-XXXXXX")).string();
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0)
-    throw Error("cannot write zone file " + quote(path.string()) + ": cannot create a temporary file in " +
-                quote(dir.string()) + ": " + std::strerror(errno));
-  auto fail = [&](const std::string& what, bool open) {
-    const int error = errno;
-    if (open) ::close(fd);
-    ::unlink(temp.c_str());
-    throw Error("cannot write zone file " + quote(path.string()) + ": " + what + ": " + std::strerror(error));
-  };
-  struct stat original {};
-  if (::stat(path.c_str(), &original) == 0) {
-    // mkstemp creates the file 0600; the zone server must still read it.
-    if (::fchmod(fd, original.st_mode & 07777) != 0) fail("cannot set its permissions", true);
-    [[maybe_unused]] const int ignored = ::fchown(fd, original.st_uid, original.st_gid);
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write failed", true);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("fsync failed", true);
-  if (::close(fd) != 0) fail("close failed", false);
-  if (::rename(temp.c_str(), path.c_str()) != 0) fail("rename failed", false);
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+// The file to rewrite for the zone file at `path`: the file itself, or the one a symbolic link
+// there leads to (so the link stays). A file with several hard links is refused: replacing it
+// would leave the other links with the old zone.
+fs::path file_to_rewrite(const fs::path& path) {
+  std::error_code error;
+  const fs::path target = fs::is_symlink(path, error) ? fs::canonical(path, error) : path;
+  if (error)
+    throw Error("cannot follow the symbolic link " + quote(path.string()) +
+                " to its zone file: " + error.message());
+  struct stat info {};
+  if (::stat(target.c_str(), &info) != 0)
+    throw Error("cannot read zone file " + quote(target.string()) + ": " + std::strerror(errno));
+  if (info.st_nlink > 1)
+    throw Error("zone file " + quote(target.string()) + " has " + std::to_string(info.st_nlink) +
+                " hard links: spfctl replaces a zone file with a new one (readers never see half a zone), "
+                "which would leave the other links with the old zone; nothing was written. Make the other "
+                "names symbolic links to it, then run apply again");
+  return target;
 }
 
 // ---- the text as lines
@@ -493,7 +473,7 @@ std::uint32_t next_soa_serial(std::uint32_t serial, std::uint32_t today) {
     const std::uint64_t first_today = std::uint64_t{today} * 100;
     if (first_today > serial && first_today <= 0xffffffffu) return static_cast<std::uint32_t>(first_today);
   }
-  return serial + 1;
+  return serial == 0xffffffffu ? 1 : serial + 1;
 }
 
 std::string rewrite_zone_text(std::string_view text, const std::string& file, std::string_view zone,
@@ -741,9 +721,25 @@ std::vector<TxtRecordSet> ZoneFileProvider::list(std::string_view zone,
 
 void ZoneFileProvider::apply(std::string_view zone, const std::vector<Change>& changes) {
   if (changes.empty()) return;
-  const fs::path path = file_of(zone);
+  const fs::path path = file_to_rewrite(file_of(zone));
+  const util::FileLock lock(lock_file(path), k_lock_wait_seconds);
   const std::string text = read_text(path);
-  write_atomically(path, rewrite_zone_text(text, path.string(), zone, changes, m_today()));
+  const std::string rewritten = rewrite_zone_text(text, path.string(), zone, changes, m_today());
+  util::AtomicWrite options;
+  options.keep_existing_mode = true;
+  // A writer that does not take the lock may have changed the file since it was read: its change
+  // must not be lost under the rewrite.
+  options.before_rename = [&] {
+    if (read_text(path) != text)
+      throw Error("zone file " + quote(path.string()) +
+                  " changed while spfctl was rewriting it (another writer that does not take " +
+                  quote(lock_file(path).string()) + "); nothing was written, run apply again");
+  };
+  util::write_file_atomically(path, rewritten, options);
+}
+
+fs::path lock_file(const fs::path& zone_file) {
+  return zone_file.string() + ".lock";
 }
 
 }  // namespace spfctl::providers

@@ -51,7 +51,10 @@ class ZoneFileProvider : public Provider {
 
   // Rewrites the zone's file with every change applied (see rewrite_zone_text), atomically: a
   // temporary file in the same directory, written, synced and renamed over the old one, keeping its
-  // permissions. All changes are written or none.
+  // permissions. All changes are written or none. Safe with other writers: it holds the file's
+  // advisory lock (lock_file) from reading to renaming, and refuses when the file changed under it
+  // all the same (a writer that does not lock). A symbolic link is kept: the file it leads to is
+  // rewritten. A file with several hard links is refused (the rename would break them).
   void apply(std::string_view zone, const std::vector<Change>& changes) override;
 
   // The file that holds `zone`.
@@ -62,13 +65,19 @@ class ZoneFileProvider : public Provider {
   std::function<std::uint32_t()> m_today;
 };
 
+// The lock apply holds while it rewrites `zone_file` (after following symbolic links): the file
+// "<zone_file>.lock" beside it, locked with flock(2). A script that edits zone files takes the
+// same lock, e.g. `flock zones/example.com.zone.lock -c 'edit zones/example.com.zone'`.
+std::filesystem::path lock_file(const std::filesystem::path& zone_file);
+
 // The TXT record sets at `names` (normalized) in a parsed zone, in the order of `names`; names
 // without TXT records are left out. Only type TXT counts (never type SPF, 99).
 std::vector<TxtRecordSet> txt_sets(const dns::ZoneFile& zone, const std::vector<std::string>& names);
 
 // The SOA serial after `serial` on the date `today` (YYYYMMDD): a serial that reads as a date
 // (YYYYMMDDnn) becomes today's first (YYYYMMDD00) when that is later, else it counts up by one,
-// as any other serial does (wrapping modulo 2^32 as RFC 1982 allows).
+// as any other serial does (wrapping modulo 2^32 as RFC 1982 allows, but to 1: never 0, which
+// some servers and tools read as unset).
 std::uint32_t next_soa_serial(std::uint32_t serial, std::uint32_t today);
 
 // The master-file text `text` of `zone` (named `file` in messages) with `changes` applied in order:

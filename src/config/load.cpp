@@ -12,6 +12,7 @@
 
 #include "config/checks.hpp"
 #include "config/config.hpp"
+#include "util/file.hpp"
 #include "util/text.hpp"
 
 namespace spfctl::config {
@@ -334,26 +335,6 @@ struct SourceFile {
   std::string bytes;
   toml::table root;
 };
-
-std::optional<std::string> read_file(const fs::path& path, std::string& error) {
-  std::error_code ignored;
-  if (fs::is_directory(path, ignored)) {
-    error = "it is a directory";
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) {
-    error = "read error";
-    return std::nullopt;
-  }
-  return std::move(bytes).str();
-}
 
 std::optional<toml::table> parse_toml(const std::string& bytes, const std::string& display,
                                       Diagnostics& diag) {
@@ -910,7 +891,7 @@ Config load(Input main) {
         for (const fs::path& path : expand_include(main.path.parent_path(), pattern, diag)) {
           if (!loaded.insert(fs::weakly_canonical(path, ignored)).second) continue;
           std::string error;
-          auto bytes = read_file(path, error);
+          auto bytes = util::read_file(path, error);
           if (!bytes) {
             diag.error(pattern.location,
                        "cannot read included file " + in_quotes(path.string()) + ": " + error);
@@ -950,7 +931,7 @@ Config load(Input main) {
 
 Config load_config(const std::filesystem::path& path) {
   std::string error;
-  auto bytes = read_file(path, error);
+  auto bytes = util::read_file(path, error);
   if (!bytes) throw Error("cannot read configuration file " + in_quotes(path.string()) + ": " + error);
   return load({path, path.string(), std::move(*bytes)});
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "util/file.hpp"
 
 namespace spfctl::dns {
 namespace {
@@ -571,13 +572,10 @@ ZoneFile parse_zone(std::string_view text, const std::string& file, std::string_
 }
 
 ZoneFile load_zone_file(const std::filesystem::path& path, std::string_view origin) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error("cannot read zone file " + quote(path.string()) + " (check the path and its permissions)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error("cannot read zone file " + quote(path.string()) + " (I/O error)");
-  return parse_zone(text.str(), path.string(), origin);
+  std::string error;
+  const std::optional<std::string> text = util::read_file(path, error);
+  if (!text) throw Error("cannot read zone file " + quote(path.string()) + " (" + error + ")");
+  return parse_zone(*text, path.string(), origin);
 }
 
 std::string render_character_string(std::string_view bytes) {

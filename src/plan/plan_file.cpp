@@ -11,6 +11,7 @@
 #include "error.hpp"
 #include "spf/counts.hpp"
 #include "spf/select.hpp"
+#include "util/file.hpp"
 
 namespace spfctl::plan {
 
@@ -309,20 +310,14 @@ std::string as_plan_text(std::string_view text) {
 }
 
 void write_plan_file(const std::filesystem::path& path, const Plan& plan) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out)
-    throw Error("cannot write plan file '" + path.string() + "' (check the directory and its permissions)");
-  out << to_json_text(plan);
-  out.close();
-  if (!out) throw Error("cannot write plan file '" + path.string() + "' (I/O error)");
+  util::write_file_atomically(path, to_json_text(plan));  // 0600: a plan shows the whole policy
 }
 
 Plan read_plan_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read plan file '" + path.string() + "' (check the path and its permissions)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_plan(text.str(), path.string());
+  std::string error;
+  const std::optional<std::string> text = util::read_file(path, error);
+  if (!text) throw Error("cannot read plan file '" + path.string() + "' (" + error + ")");
+  return parse_plan(*text, path.string());
 }
 
 std::string sha256_hex(std::string_view bytes) {

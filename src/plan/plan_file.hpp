@@ -69,7 +69,9 @@ Plan parse_plan(std::string_view text, const std::string& source);
 // plan are compared with published ones through this.
 std::string as_plan_text(std::string_view text);
 
-// Writes `plan` to `path`; throws spfctl::Error when it cannot.
+// Writes `plan` to `path` atomically (util::write_file_atomically): a reader never sees half a
+// plan, a symbolic link at `path` is replaced rather than written through, and the file is created
+// with mode 0600 (less where the umask says so). Throws spfctl::Error when it cannot.
 void write_plan_file(const std::filesystem::path& path, const Plan& plan);
 
 // Reads and checks a plan file; throws spfctl::Error when it cannot be read or is not a valid plan.

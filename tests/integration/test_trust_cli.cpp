@@ -2,12 +2,19 @@
 // files, dropped and world-wide senders, other writers of zone files. Each case runs offline:
 // DNS from master files (--zone), publishing through the zone-file provider into a temporary
 // directory, and receivers' verdicts from `spfctl eval` over the zones as written.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/spfctl_process.hpp"
@@ -340,4 +347,114 @@ TEST_CASE("apply PLANFILE writes only into the zone the provider serves the doma
                       "serves it in 'example.com'"));
   CHECK(w.zone("example.com") == com);
   CHECK(w.zone("example.org") == org);
+}
+
+namespace {
+
+// A domain whose configuration changes its published record, for the zone-file cases.
+void changing_domain(Workspace& w) {
+  w.dns("s.test", senders_zone());
+  w.published("example.com", "@ TXT \"v=spf1 ip4:192.0.2.1 -all\"\n");
+  w.config("[[domain]]\nname = \"example.com\"\ninclude = [\"good.s.test\"]\nip4 = [\"192.0.2.1\"]\n");
+}
+
+}  // namespace
+
+TEST_CASE("apply holds the zone file's lock: lines another writer appends under it are never lost",
+          "[integration][trust][cli][zonefile]") {
+  Workspace w;
+  changing_domain(w);
+  const fs::path zone = w.zone_path("example.com");
+  std::atomic<bool> stop{false};
+  std::atomic<int> appended{0};
+  std::thread writer([&] {
+    // A deploy script's edits, each under the documented lock (flock on FILE.lock).
+    const int lock = ::open((zone.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    REQUIRE(lock >= 0);
+    while (!stop || appended < 80) {
+      ::flock(lock, LOCK_EX);
+      std::ofstream(zone, std::ios::app) << "; appended " << appended << "\n";
+      ++appended;
+      ::flock(lock, LOCK_UN);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ::close(lock);
+  });
+  const ProcessResult apply = w.run({"apply", "--auto-approve"});
+  stop = true;
+  writer.join();
+  INFO(apply.out << apply.err);
+  CHECK(apply.exit_code == 0);
+  const std::string text = w.zone("example.com");
+  for (int i = 0; i < appended; ++i) CHECK_THAT(text, Contains("; appended " + std::to_string(i) + "\n"));
+  CHECK_THAT(text, Contains("include:good.s.test"));
+}
+
+TEST_CASE("apply rewrites the file a symlinked zone file leads to, and keeps the link",
+          "[integration][trust][cli][zonefile]") {
+  Workspace w;
+  changing_domain(w);
+  const fs::path real = w.temp.dir / "real";
+  fs::create_directories(real);
+  fs::rename(w.zone_path("example.com"), real / "example.com.zone");
+  fs::create_symlink(real / "example.com.zone", w.zone_path("example.com"));
+
+  const ProcessResult apply = w.run({"apply", "--auto-approve"});
+  INFO(apply.out << apply.err);
+  CHECK(apply.exit_code == 0);
+  CHECK(fs::is_symlink(w.zone_path("example.com")));
+  CHECK_THAT(read(real / "example.com.zone"), Contains("include:good.s.test"));
+  CHECK(w.receiver("example.com", "example.com", "198.51.100.7") == "pass");
+}
+
+TEST_CASE("apply refuses a zone file with several hard links and writes nothing",
+          "[integration][trust][cli][zonefile]") {
+  Workspace w;
+  changing_domain(w);
+  const fs::path other = w.temp.dir / "served-copy.zone";
+  fs::create_hard_link(w.zone_path("example.com"), other);
+  const std::string before = w.zone("example.com");
+
+  const ProcessResult apply = w.run({"apply", "--auto-approve"});
+  INFO(apply.out << apply.err);
+  CHECK(apply.exit_code == 1);
+  CHECK_THAT(apply.out, Contains("has 2 hard links") && Contains("nothing was written") &&
+                            Contains("Make the other names symbolic links to it"));
+  CHECK(w.zone("example.com") == before);
+  CHECK(read(other) == before);
+  CHECK(fs::hard_link_count(other) == 2);
+}
+
+TEST_CASE("the SOA serial after 4294967295 is 1, never 0", "[integration][trust][cli][zonefile]") {
+  Workspace w;
+  w.dns("s.test", senders_zone());
+  std::ofstream(w.zone_path("example.com"))
+      << "$ORIGIN example.com.\n$TTL 3600\n@ SOA ns hostmaster 4294967295 3600 600 86400 300\n@ NS ns\n"
+         "ns A 192.0.2.53\n@ TXT \"v=spf1 ip4:192.0.2.1 -all\"\n";
+  w.config("[[domain]]\nname = \"example.com\"\ninclude = [\"good.s.test\"]\n");
+  REQUIRE(w.run({"apply", "--auto-approve", "--force"}).exit_code == 0);
+  CHECK_THAT(w.zone("example.com"), Contains("@ SOA ns hostmaster 1 3600"));
+}
+
+TEST_CASE("plan --out replaces a symbolic link instead of writing through it, mode 0600",
+          "[integration][trust][cli]") {
+  Workspace w;
+  changing_domain(w);
+  const fs::path victim = w.temp.dir / "victim.txt";
+  std::ofstream(victim) << "keep me\n";
+  const fs::path plan_file = w.temp.dir / "plan.json";
+  fs::create_symlink(victim, plan_file);
+
+  const ProcessResult plan = w.run({"plan", "--out", plan_file.string()});
+  INFO(plan.out << plan.err);
+  CHECK(plan.exit_code == 0);
+  CHECK(read(victim) == "keep me\n");
+  CHECK_FALSE(fs::is_symlink(plan_file));
+  CHECK(read_json(plan_file)["format"] == "spfctl-plan/1");
+  CHECK((fs::status(plan_file).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  // No temporary file is left beside it.
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(w.temp.dir)) ++files;
+  CHECK(files == 5);  // spfctl.toml, s.test.dns.zone, zones/, victim.txt, plan.json
 }

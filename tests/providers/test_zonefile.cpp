@@ -153,7 +153,7 @@ TEST_CASE("next SOA serial: date serials move to today, others count up", "[prov
   CHECK(next_soa_serial(2026120105, 20261102) == 2026120106);  // a serial ahead of the clock keeps counting
   CHECK(next_soa_serial(42, 20261102) == 43);
   CHECK(next_soa_serial(1700000000, 20261102) == 1700000001);  // a Unix-time serial is not a date
-  CHECK(next_soa_serial(4294967295u, 20261102) == 0);
+  CHECK(next_soa_serial(4294967295u, 20261102) == 1);          // wraps, but never to 0
 }
 
 TEST_CASE("zone rewrite splits long values into strings of at most 255 bytes between terms",
@@ -333,7 +333,8 @@ TEST_CASE("zone-file provider finds zones, lists TXT sets and applies changes at
   CHECK(read(dir.path / "example.com.zone").find("2026110200 ; serial") != std::string::npos);
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path)) ++files;
-  CHECK(files == 3);  // no temporary file left behind
+  CHECK(files == 4);  // no temporary file left behind; the zone's lock file stays
+  CHECK(fs::exists(dir.path / "example.com.zone.lock"));
 
   // A failed apply leaves the file as it was.
   const std::string before_failure = read(dir.path / "example.com.zone");
