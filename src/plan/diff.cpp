@@ -224,13 +224,13 @@ std::string check_capabilities(const DomainPlan& plan, std::uint32_t ttl,
     if (value.size() > capabilities.max_value_bytes)
       return "the record at " + quote(record.name) + " has " + std::to_string(value.size()) +
              " bytes; the provider stores at most " + std::to_string(capabilities.max_value_bytes);
-    if (!capabilities.multi_string && record.strings.size() > 1 &&
-        value.size() > capabilities.max_string_bytes)
-      return "the record at " + quote(record.name) + " needs " + std::to_string(record.strings.size()) +
-             " strings; the provider stores one string of at most " +
+    // A provider that stores one string per value stores the whole value in it.
+    if (!capabilities.multi_string && value.size() > capabilities.max_string_bytes)
+      return "the record at " + quote(record.name) + " has " + std::to_string(value.size()) +
+             " bytes; the provider stores one string of at most " +
              std::to_string(capabilities.max_string_bytes) + " bytes per value";
     for (const std::string& s : record.strings)
-      if (s.size() > capabilities.max_string_bytes && capabilities.multi_string)
+      if (s.size() > capabilities.max_string_bytes)
         return "a string of the record at " + quote(record.name) + " has " + std::to_string(s.size()) +
                " bytes; the provider stores strings of at most " +
                std::to_string(capabilities.max_string_bytes);

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "tests/support/spfctl_process.hpp"
 #include "tests/support/spf_suite.hpp"
+#include "tests/support/spfctl_process.hpp"
 
 using namespace spfctl;
 using test_support::SuiteScenario;
@@ -61,12 +61,9 @@ std::vector<std::string> eval_args(const Run& run) {
 }  // namespace
 
 TEST_CASE("spfctl eval gives the RFC 7208 suite's results from master files", "[cli][eval][rfc7208]") {
-  const std::string path = test_support::suite_path();
-  if (path.empty() || !std::filesystem::exists(path)) {
-    WARN("skipped: RFC 7208 suite not found at " << (path.empty() ? "(no path)" : path)
-                                                 << " (set SPFCTL_SPF_SUITE)");
-    return;
-  }
+  const std::optional<std::string> suite_file = test_support::suite_for_test();
+  if (!suite_file) return;
+  const std::string& path = *suite_file;
   const std::vector<SuiteScenario> scenarios = test_support::load_suite(path);
   TempDir dir;
   std::vector<Run> runs;
@@ -153,4 +150,16 @@ TEST_CASE("docs/eval.md shows eval --help and example output as the binary print
     INFO("spfctl " << Catch::Detail::stringify(documented.args));
     CHECK(test_support::run_spfctl(args).out == documented.out);
   }
+}
+
+TEST_CASE("the suite tests fail when SPFCTL_SPF_SUITE names a suite that is not there", "[cli][rfc7208]") {
+  // This test binary again, running only the suite test, with the variable scripts/test sets
+  // pointing nowhere: it must not pass quietly.
+  test_support::ProcessOptions options;
+  options.env = {{"SPFCTL_SPF_SUITE", "/nonexistent/rfc7208-tests.json"}};
+  const test_support::ProcessResult run = test_support::run_process(
+      "/proc/self/exe", {"spfctl eval gives the RFC 7208 suite's results from master files"}, options);
+  INFO(run.out << run.err);
+  CHECK(run.exit_code != 0);
+  CHECK_THAT(run.out, Catch::Contains("the RFC 7208 suite is missing at /nonexistent/rfc7208-tests.json"));
 }

@@ -202,7 +202,16 @@ TEST_CASE("capabilities are checked before anything is published", "[plan][diff]
         "ttl 60 is outside what the provider accepts (300 to 2147483647): set ttl within that range");
   const auto large =
       desired("example.com", {{"example.com", {std::string(250, 'a'), std::string(250, 'b')}}});
-  CHECK_THAT(check_capabilities(large, 3600, caps), Catch::Contains("needs 2 strings"));
+  CHECK(check_capabilities(large, 3600, caps) ==
+        "the record at 'example.com' has 500 bytes; the provider stores one string of at most 255 bytes per "
+        "value");
+  // One string alone longer than the provider's single string is refused too.
+  const auto one_long = desired("example.com", {{"example.com", {std::string(300, 'a')}}});
+  CHECK_THAT(check_capabilities(one_long, 3600, caps), Catch::Contains("has 300 bytes"));
+  caps.max_string_bytes = 512;
+  CHECK(check_capabilities(one_long, 3600, caps).empty());
+  caps.max_string_bytes = 255;
   caps.multi_string = true;
   CHECK(check_capabilities(large, 3600, caps).empty());
+  CHECK_THAT(check_capabilities(one_long, 3600, caps), Catch::Contains("a string of the record"));
 }

@@ -4,9 +4,11 @@
 // Header-only so unit and integration tests can both use it.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <istream>
 #include <nlohmann/json.hpp>
@@ -60,6 +62,20 @@ inline std::string suite_path() {
 #else
   return {};
 #endif
+}
+
+// The suite's path, for a test that runs it. A suite that $SPFCTL_SPF_SUITE names must be there
+// (scripts/test sets it, so CI never passes without the suite): the test fails. Without the
+// variable, a missing suite skips the test with a warning (a checkout without ../shared).
+inline std::optional<std::string> suite_for_test() {
+  const std::string path = suite_path();
+  if (!path.empty() && std::filesystem::is_regular_file(path)) return path;
+  const char* required = std::getenv("SPFCTL_SPF_SUITE");
+  if (required && *required)
+    FAIL("the RFC 7208 suite is missing at " << path << ", where SPFCTL_SPF_SUITE says it is");
+  WARN("skipped: RFC 7208 suite not found at " << (path.empty() ? "(no path)" : path)
+                                               << " (set SPFCTL_SPF_SUITE)");
+  return std::nullopt;
 }
 
 // The suite writes raw octets as code points U+0000-U+00FF; JSON parsing gives them as UTF-8.
