@@ -163,16 +163,6 @@ std::string usage_error(const CLI::ParseError& e, const CLI::App& app) {
   return text + " (" + help + ")";
 }
 
-// The length of the valid UTF-8 sequence starting at `i`, or 0.
-std::size_t utf8_length(std::string_view text, std::size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  const std::size_t length = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
-  if (length == 0 || lead > 0xf4 || i + length > text.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k)
-    if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return 0;
-  return length;
-}
-
 // Error messages stay safe to print, whatever they quote (a zone file's garbage, a control
 // character typed in an argument): control bytes and bytes that are not UTF-8 are written as \xHH,
 // and a very long message is cut. Usage errors become one line; spfctl's own errors keep the line
@@ -181,25 +171,10 @@ enum class Lines : std::uint8_t { one, as_written };
 
 std::string printable_message(std::string_view text, Lines lines) {
   const std::size_t max_length = lines == Lines::one ? 600 : 20000;
-  std::string out;
-  for (std::size_t i = 0; i < text.size() && out.size() < max_length; ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte == '\n' && lines == Lines::as_written) {
-      out += '\n';
-    } else if (byte == '\n' || byte == '\r' || byte == '\t') {
-      out += ' ';
-    } else if (byte >= 0x20 && byte < 0x7f) {
-      out += text[i];
-    } else if (const std::size_t length = byte >= 0x80 ? utf8_length(text, i) : 0; length > 0) {
-      out.append(text.substr(i, length));
-      i += length - 1;
-    } else {
-      constexpr char k_hex[] = "0123456789abcdef";
-      out += {'\\', 'x', k_hex[byte >> 4], k_hex[byte & 0xf]};
-    }
-  }
-  if (out.size() >= max_length) out += "...";
-  return out;
+  std::string flat(text.substr(0, max_length));
+  for (char& c : flat)
+    if (c == '\r' || c == '\t' || (c == '\n' && lines == Lines::one)) c = ' ';
+  return util::printable(flat, true) + (text.size() > max_length ? "..." : "");
 }
 
 }  // namespace

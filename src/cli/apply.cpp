@@ -230,11 +230,12 @@ struct Report {
 };
 
 std::string report_line(const Style& style, const Report& r) {
-  std::string line = style.bold(r.domain) + "  ";
+  // Errors quote providers' answers and plan files: shown, never obeyed by the terminal.
+  std::string line = style.bold(util::printable(r.domain)) + "  ";
   if (r.status == "applied")
     return line + style.green("applied " + plural(r.changes, "change")) + ", verified by " + r.verified_by;
   if (r.status == "in-sync") return line + style.green("in sync");
-  line += style.red("failed") + ": " + r.error;
+  line += style.red("failed") + ": " + util::printable(r.error);
   if (r.changes > 0)
     line +=
         r.applied
@@ -297,13 +298,14 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
   const std::vector<apply::DomainJob>& jobs = prepared.jobs;
 
   std::mutex output;
-  const std::vector<apply::DomainOutcome> outcomes = apply::execute(
-      jobs, k_parallel_zones, apply::dns_reader(globals.timeout_seconds),
-      [&](std::size_t i, const apply::DomainOutcome& outcome) {
-        if (globals.verbose == 0) return;
-        const std::lock_guard lock(output);
-        std::cerr << "spfctl: " << jobs[i].domain << ": " << (outcome.ok() ? "done" : "failed") << "\n";
-      });
+  const std::vector<apply::DomainOutcome> outcomes =
+      apply::execute(jobs, k_parallel_zones, apply::dns_reader(globals.timeout_seconds),
+                     [&](std::size_t i, const apply::DomainOutcome& outcome) {
+                       if (globals.verbose == 0) return;
+                       const std::lock_guard lock(output);
+                       std::cerr << "spfctl: " << util::printable(jobs[i].domain) << ": "
+                                 << (outcome.ok() ? "done" : "failed") << "\n";
+                     });
 
   std::vector<const apply::DomainOutcome*> outcome_of_run(runs.size(), nullptr);
   for (std::size_t j = 0; j < jobs.size(); ++j) outcome_of_run[prepared.run_of_job[j]] = &outcomes[j];

@@ -11,6 +11,7 @@
 #include "plan/proof.hpp"
 #include "spf/counts.hpp"
 #include "spf/expansion.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::cli {
 
@@ -117,7 +118,7 @@ std::size_t display_width(const std::string& text) {
 std::size_t tree_width(const spf::ExpansionNode& node, std::size_t indent) {
   std::size_t width = 0;
   for (const spf::TermLookups& term : node.terms) {
-    width = std::max(width, indent + 4 + display_width(term.text));
+    width = std::max(width, indent + 4 + display_width(util::printable(term.text)));
     if (term.child && node.children[*term.child].repeat_of.empty())
       width = std::max(width, tree_width(node.children[*term.child], indent + 4));
   }
@@ -131,7 +132,7 @@ void print_tree(std::ostream& out, const Style& style, const spf::ExpansionNode&
   for (std::size_t i = 0; i < node.terms.size(); ++i) {
     const spf::TermLookups& term = node.terms[i];
     const bool last = i + 1 == node.terms.size();
-    const std::string label = indent + (last ? "└── " : "├── ") + term.text;
+    const std::string label = indent + (last ? "└── " : "├── ") + util::printable(term.text);
     const std::size_t shown = display_width(label);
     out << label << std::string(shown + 2 < column ? column - shown : 2, ' ') << style.dim(count_text(term));
     const spf::ExpansionNode* target = term.child ? &node.children[*term.child] : nullptr;
@@ -139,7 +140,7 @@ void print_tree(std::ostream& out, const Style& style, const spf::ExpansionNode&
     if (term.loop) out << "  " << style.red("loop");
     if (term.cut) out << "  " << style.red("too deep: not followed");
     if (target && !target->repeat_of.empty()) {
-      out << "  " << style.dim("(repeats: shown under " + target->repeat_of + ")") << "\n";
+      out << "  " << style.dim("(repeats: shown under " + util::printable(target->repeat_of) + ")") << "\n";
       continue;
     }
     if (target)
@@ -166,7 +167,7 @@ void print_text(std::ostream& out, const Style& style, const GlobalOptions& glob
       << (expansion.healthy() ? style.green("healthy") : style.red("problems found")) << "\n";
   if (!globals.quiet && root.selection == spf::Selection::multiple) {
     out << "  records  " << root.spf_records.size() << " SPF records:\n";
-    for (const std::string& text : root.spf_records) out << "           " << text << "\n";
+    for (const std::string& text : root.spf_records) out << "           " << util::printable(text) << "\n";
   }
   if (!globals.quiet && root.selection == spf::Selection::found) {
     const bool over = root.lookups > options.lookup_limit || root.void_lookups > options.void_limit;
@@ -176,7 +177,7 @@ void print_text(std::ostream& out, const Style& style, const GlobalOptions& glob
                                 std::to_string(options.void_limit) + " void lookups";
     const std::string answer = "TXT answer " + std::to_string(root.response_size) + "/" +
                                std::to_string(options.max_answer_bytes) + " bytes";
-    out << "  record   " << root.record_text << "\n";
+    out << "  record   " << util::printable(root.record_text) << "\n";
     out << "  lookups  " << (over ? style.red(lookups) : lookups) << "\n";
     out << "  size     " << root.record_text.size() << " bytes in " << strings
         << (strings == 1 ? " string; " : " strings; ")
@@ -189,7 +190,7 @@ void print_text(std::ostream& out, const Style& style, const GlobalOptions& glob
   for (const auto& problem : expansion.problems) {
     const std::string tag =
         problem.severity == spf::Severity::error ? style.red("error") : style.yellow("warning");
-    out << "  " << tag << ": " << indented(problem.message, "    ") << "\n";
+    out << "  " << tag << ": " << indented(util::printable(problem.message, true), "    ") << "\n";
   }
 }
 

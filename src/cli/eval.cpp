@@ -7,6 +7,7 @@
 #include "cli/context.hpp"
 #include "error.hpp"
 #include "spf/evaluator.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::cli {
 
@@ -66,11 +67,12 @@ int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
       break;
   }
   std::cout << word << "\n";
-  if (!result.explanation.empty()) std::cout << result.explanation << "\n";
+  if (!result.explanation.empty()) std::cout << util::printable(result.explanation) << "\n";
   if (globals.quiet) return 0;
-  if (!result.problem.empty()) std::cout << style.dim("problem: ") << result.problem << "\n";
-  std::cout << style.dim("domain: ") << result.domain << "\n";
-  if (!result.mechanism.empty()) std::cout << style.dim("matched: ") << result.mechanism << "\n";
+  if (!result.problem.empty()) std::cout << style.dim("problem: ") << util::printable(result.problem) << "\n";
+  std::cout << style.dim("domain: ") << util::printable(result.domain) << "\n";
+  if (!result.mechanism.empty())
+    std::cout << style.dim("matched: ") << util::printable(result.mechanism) << "\n";
   std::cout << style.dim("lookups: ") << result.lookups << "/" << options.lookup_limit
             << ", void lookups: " << result.void_lookups << "/" << options.void_limit << "\n";
   if (globals.verbose > 0) std::cout << style.dim("dns queries: ") << resolver.queries_sent() << "\n";

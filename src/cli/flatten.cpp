@@ -11,6 +11,7 @@
 #include "spf/counts.hpp"
 #include "spf/parser.hpp"
 #include "spf/select.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::cli {
 
@@ -88,15 +89,16 @@ int run_flatten(const GlobalOptions& globals, const FlattenArgs& args) {
   std::cout << "  lookups  " << spf::count_text(plan.lookups_unflattened) << " → "
             << spf::count_text(plan.lookups) << " (budget " << settings.lookup_budget << "), void lookups "
             << spf::count_text(plan.void_lookups) << "/" << settings.void_lookup_budget << "\n";
-  std::cout << "  before   " << selected.text << "\n";
+  std::cout << "  before   " << util::printable(selected.text) << "\n";
   std::cout << "  records\n";
   for (const plan::DesiredRecord& record : plan.records)
     std::cout << "    " << record.name << "  TXT  " << quoted(record.strings) << "\n";
   if (!globals.quiet) {
-    for (const std::string& note : plan.notes) std::cout << "  " << style.dim("note: ") << note << "\n";
+    for (const std::string& note : plan.notes)
+      std::cout << "  " << style.dim("note: ") << util::printable(note) << "\n";
   }
   for (const std::string& warning : plan.warnings)
-    std::cout << "  " << style.yellow("warning: ") << warning << "\n";
+    std::cout << "  " << style.yellow("warning: ") << util::printable(warning) << "\n";
   return 0;
 }
 

@@ -169,11 +169,11 @@ std::string lookups_line(const DomainRun& run) {
 void print_change(std::ostream& out, const Style& style, const providers::Change& change,
                   const plan::LiveRecords& live) {
   using Action = providers::Change::Action;
-  const std::string head = change.name + " TXT";
+  const std::string head = util::printable(change.name) + " TXT";
   switch (change.action) {
     case Action::create:
       out << "  " << style.green("+ " + head) << style.dim("  ttl " + std::to_string(change.ttl)) << "\n";
-      out << "      " << style.green("+ " + change.after->joined()) << "\n";
+      out << "      " << style.green("+ " + util::printable(change.after->joined())) << "\n";
       break;
     case Action::update: {
       const auto it = live.sets.find(change.name);
@@ -183,16 +183,16 @@ void print_change(std::ostream& out, const Style& style, const providers::Change
         out << style.yellow("  ttl " + std::to_string(old_ttl) + " → " + std::to_string(change.ttl));
       out << "\n";
       if (change.before->joined() != change.after->joined()) {
-        out << "      " << style.red("- " + change.before->joined()) << "\n";
-        out << "      " << style.green("+ " + change.after->joined()) << "\n";
+        out << "      " << style.red("- " + util::printable(change.before->joined())) << "\n";
+        out << "      " << style.green("+ " + util::printable(change.after->joined())) << "\n";
       } else {
-        out << "        " << change.after->joined() << "\n";
+        out << "        " << util::printable(change.after->joined()) << "\n";
       }
       break;
     }
     case Action::remove:
       out << "  " << style.red("- " + head) << "\n";
-      out << "      " << style.red("- " + change.before->joined()) << "\n";
+      out << "      " << style.red("- " + util::printable(change.before->joined())) << "\n";
       break;
   }
 }
@@ -214,11 +214,13 @@ void print_domain(std::ostream& out, const Style& style, const DomainRun& run, b
       word = style.red("error");
       break;
   }
-  out << style.bold(r.domain) << "  " << word;
-  if (!r.zone.empty()) out << style.dim("  (zone " + r.zone + " at " + r.provider + ")");
+  // A plan file is input like any other: what it holds is shown, never obeyed by the terminal.
+  out << style.bold(util::printable(r.domain)) << "  " << word;
+  if (!r.zone.empty())
+    out << style.dim("  (zone " + util::printable(r.zone) + " at " + util::printable(r.provider) + ")");
   out << "\n";
   if (status == plan::DomainStatus::error) {
-    out << "  " << style.red("error:") << " " << r.error << "\n";
+    out << "  " << style.red("error:") << " " << util::printable(r.error) << "\n";
     return;
   }
   for (const providers::Change& change : r.changes) print_change(out, style, change, run.live);
@@ -227,11 +229,12 @@ void print_domain(std::ostream& out, const Style& style, const DomainRun& run, b
   if (!r.flattened.empty()) {
     std::string list;
     for (const std::string& term : r.flattened) list += (list.empty() ? "" : ", ") + term;
-    out << "  flattened " << list << "\n";
+    out << "  flattened " << util::printable(list) << "\n";
   }
-  for (const std::string& note : r.notes) out << "  " << style.dim("note:") << " " << note << "\n";
+  for (const std::string& note : r.notes)
+    out << "  " << style.dim("note:") << " " << util::printable(note) << "\n";
   for (const std::string& warning : r.warnings)
-    out << "  " << style.yellow("warning:") << " " << warning << "\n";
+    out << "  " << style.yellow("warning:") << " " << util::printable(warning) << "\n";
 }
 
 std::string summary_line(const Style& style, const std::vector<DomainRun>& runs) {

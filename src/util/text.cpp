@@ -23,6 +23,45 @@ std::string without_controls(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// The length of the valid UTF-8 sequence starting at `i`, or 0.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  const std::size_t length = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
+  if (length == 0 || i + length > text.size()) return 0;
+  for (std::size_t k = 1; k < length; ++k)
+    if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return 0;
+  return length;
+}
+
+void append_hex(std::string& out, unsigned char byte) {
+  constexpr char k_hex[] = "0123456789abcdef";
+  out += {'\\', 'x', k_hex[byte >> 4], k_hex[byte & 0xf]};
+}
+
+}  // namespace
+
+std::string printable(std::string_view text, bool keep_newlines) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte == '\n' && keep_newlines) {
+      out += '\n';
+    } else if (byte >= 0x20 && byte < 0x7f) {
+      out += text[i];
+    } else if (const std::size_t length = byte >= 0x80 ? utf8_length(text, i) : 0;
+               length > 0 && !(byte == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0)) {
+      out.append(text.substr(i, length));
+      i += length - 1;
+    } else {
+      append_hex(out, byte);
+    }
+  }
+  return out;
+}
+
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;

@@ -25,6 +25,11 @@ std::string lowercase(std::string_view text);
 // `text` with control bytes (below 0x20, and 0x7f) written as \xHH, for messages that quote input.
 std::string without_controls(std::string_view text);
 
+// `text` safe to write to a terminal, whatever it holds (a TXT record from hostile DNS, an API's
+// message): control bytes, C1 controls (U+0080 to U+009F) and bytes that are not UTF-8 written as
+// \xHH; line breaks kept only with `keep_newlines`. Valid UTF-8 otherwise passes unchanged.
+std::string printable(std::string_view text, bool keep_newlines = false);
+
 // Levenshtein distance.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -457,4 +458,34 @@ TEST_CASE("plan --out replaces a symbolic link instead of writing through it, mo
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator(w.temp.dir)) ++files;
   CHECK(files == 5);  // spfctl.toml, s.test.dns.zone, zones/, victim.txt, plan.json
+}
+
+TEST_CASE("control bytes from DNS and providers are shown escaped, never sent to the terminal",
+          "[integration][trust][cli]") {
+  Workspace w;
+  // ESC ] ... BEL retitles a terminal, ESC [2J clears it, CR overwrites the line; C2 9B is the
+  // one-character CSI some terminals obey.
+  w.dns("s.test", zone_text("s.test",
+                            "good TXT \"v=spf1 ip4:198.51.100.0/24 -all\"\n"
+                            "evil TXT \"v=spf1 \\027[2J\\013ip4:192.0.2.1 \\194\\155 -all\"\n"));
+  w.published("example.com", "@ TXT \"v=spf1 \\027]0;pwned\\007 -all\"\n");
+  w.config("[[domain]]\nname = \"example.com\"\ninclude = [\"good.s.test\"]\n");
+  auto no_controls = [](const std::string& text) {
+    return std::none_of(text.begin(), text.end(), [](char c) {
+      const auto byte = static_cast<unsigned char>(c);
+      return (byte < 0x20 && c != '\n') || byte == 0x7f || byte == 0x9b;
+    });
+  };
+
+  const ProcessResult check = w.over_dns("example.com", {"check", "evil.s.test", "example.com"});
+  INFO(check.out);
+  CHECK(check.exit_code == 1);
+  CHECK(no_controls(check.out));
+  CHECK_THAT(check.out, Contains("v=spf1 \\x1b[2J\\x0dip4:192.0.2.1 \\xc2\\x9b -all") &&
+                            Contains("v=spf1 \\x1b]0;pwned\\x07 -all"));
+
+  const ProcessResult plan = w.run({"plan"});
+  INFO(plan.out);
+  CHECK(no_controls(plan.out));
+  CHECK_THAT(plan.out, Contains("- v=spf1 \\x1b]0;pwned\\x07 -all"));
 }

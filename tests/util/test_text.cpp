@@ -24,3 +24,15 @@ TEST_CASE("control bytes in quoted input are made visible", "[util]") {
   CHECK(without_controls("a\nb\x7f") == "a\\x0ab\\x7f");
   CHECK(without_controls("plain.example") == "plain.example");
 }
+
+TEST_CASE("printable escapes what a terminal would obey and keeps valid UTF-8", "[util]") {
+  using spfctl::util::printable;
+  CHECK(printable("v=spf1 -all") == "v=spf1 -all");
+  CHECK(printable("a\x1b[2Jb\rc\x7f") == "a\\x1b[2Jb\\x0dc\\x7f");
+  CHECK(printable("line\nnext") == "line\\x0anext");
+  CHECK(printable("line\nnext", true) == "line\nnext");
+  CHECK(printable("caf\xc3\xa9 \xe2\x86\x92") == "caf\xc3\xa9 \xe2\x86\x92");  // é →
+  CHECK(printable("\xc2\x9b"
+                  "31m") == "\\xc2\\x9b31m");    // C1 CSI
+  CHECK(printable("\xff\xc3") == "\\xff\\xc3");  // not UTF-8
+}
