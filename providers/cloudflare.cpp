@@ -16,6 +16,7 @@
 #include "http/curl_client.hpp"
 #include "http/redact.hpp"
 #include "http/retry.hpp"
+#include "providers/json_answer.hpp"
 #include "spf/select.hpp"
 #include "util/text.hpp"
 
@@ -28,6 +29,9 @@ using http::Method;
 
 constexpr std::size_t k_max_string = 255;
 constexpr int k_page_size = 100;
+// Pages of one listing read at most: a name holds a few records, and a hostile answer must not keep
+// spfctl paging for ever.
+constexpr std::int64_t k_max_pages = 1000;
 // A POST is not retried by the HTTP layer (it may have been carried out); spfctl reads back and
 // sends it again itself, this many times in all.
 constexpr int k_create_attempts = 3;
@@ -319,10 +323,12 @@ class CloudflareProvider : public Provider {
     return m_client->send(request);
   }
 
-  static json parse(const http::Response& response) { return json::parse(response.body, nullptr, false); }
+  static json parse(const http::Response& response) { return JsonAnswer::parse(response.body); }
 
-  static bool succeeded(const http::Response& response, const json& body) {
-    return response.ok() && body.is_object() && body.value("success", false);
+  // A 2xx answer saying "success": true. A "success" that is not a boolean is a shape error.
+  static bool succeeded(const http::Response& response, const json& body, const std::string& source) {
+    return response.ok() && body.is_object() &&
+           JsonAnswer(source).boolean(body, "", "success").value_or(false);
   }
 
   static std::vector<int> error_codes(const json& body) {
@@ -340,12 +346,15 @@ class CloudflareProvider : public Provider {
     std::vector<std::string> parts;
     for (const auto& error : body["errors"]) {
       if (!error.is_object()) continue;
-      std::string part = error.value("message", std::string("(no message)"));
+      const auto message = error.find("message");
+      std::string part = message != error.end() && message->is_string() ? message->get<std::string>()
+                                                                        : std::string("(no message)");
       if (error.contains("code") && error["code"].is_number_integer())
         part += " (code " + std::to_string(error["code"].get<int>()) + ")";
       if (error.contains("error_chain") && error["error_chain"].is_array())
         for (const auto& link : error["error_chain"])
-          if (link.is_object()) part += ": " + link.value("message", std::string());
+          if (link.is_object() && link.contains("message") && link["message"].is_string())
+            part += ": " + link["message"].get<std::string>();
       parts.push_back(std::move(part));
     }
     return join(parts, "; ");
@@ -374,11 +383,15 @@ class CloudflareProvider : public Provider {
     const std::string path = "/zones?name=" + http::url_encode(zone);
     const http::Response response = send(Method::get, path);
     const json body = parse(response);
-    if (!succeeded(response, body) || !body.contains("result") || !body["result"].is_array())
-      fail(prefix() + doing, Method::get, path, response, body);
-    for (const auto& entry : body["result"]) {
-      if (!entry.is_object() || dns::normalize_name(entry.value("name", std::string())) != zone) continue;
-      std::string id = entry.value("id", std::string());
+    const JsonAnswer answer(prefix() + doing);
+    const json* result =
+        succeeded(response, body, prefix() + doing) ? answer.array(body, "", "result") : nullptr;
+    if (!result) fail(prefix() + doing, Method::get, path, response, body);
+    for (std::size_t i = 0; i < result->size(); ++i) {
+      const json& entry = (*result)[i];
+      const std::string at = JsonAnswer::at("result", i);
+      if (dns::normalize_name(answer.string(entry, at, "name").value_or("")) != zone) continue;
+      std::string id = answer.required_string(entry, at, "id");
       std::lock_guard lock(m_mutex);
       m_zone_ids[zone] = id;
       return id;
@@ -402,23 +415,29 @@ class CloudflareProvider : public Provider {
                                "&per_page=" + std::to_string(k_page_size) + "&page=" + std::to_string(page);
       const http::Response response = send(Method::get, path);
       const json body = parse(response);
-      if (!succeeded(response, body) || !body.contains("result") || !body["result"].is_array())
-        fail(prefix(zone) + "reading the TXT records at " + fqdn, Method::get, path, response, body);
-      for (const auto& entry : body["result"]) {
-        if (!entry.is_object() || entry.value("type", std::string()) != "TXT" ||
-            dns::normalize_name(entry.value("name", std::string())) != fqdn)
+      const std::string doing = prefix(zone) + "reading the TXT records at " + fqdn;
+      const JsonAnswer answer(doing);
+      const json* result = succeeded(response, body, doing) ? answer.array(body, "", "result") : nullptr;
+      if (!result) fail(doing, Method::get, path, response, body);
+      for (std::size_t i = 0; i < result->size(); ++i) {
+        const json& entry = (*result)[i];
+        const std::string at = JsonAnswer::at("result", i);
+        if (!entry.is_object()) answer.fail(at, "as something other than a record");
+        if (answer.string(entry, at, "type").value_or("") != "TXT" ||
+            dns::normalize_name(answer.string(entry, at, "name").value_or("")) != fqdn)
           continue;
         Record record;
-        record.id = entry.value("id", std::string());
-        record.value = parse_cloudflare_content(entry.value("content", std::string()));
-        record.ttl = entry.value("ttl", 1u);
+        record.id = answer.required_string(entry, at, "id");
+        record.value = parse_cloudflare_content(answer.required_string(entry, at, "content"));
+        // 1 is Cloudflare's "automatic".
+        record.ttl = static_cast<std::uint32_t>(answer.integer(entry, at, "ttl", 1, 2147483647).value_or(1));
         record.raw = entry;
         out.push_back(std::move(record));
       }
-      int total_pages = 1;
-      if (body.contains("result_info") && body["result_info"].is_object())
-        total_pages = body["result_info"].value("total_pages", 1);
-      if (page >= total_pages || body["result"].empty()) break;
+      std::int64_t total_pages = 1;
+      if (const json* info = answer.object(body, "", "result_info"))
+        total_pages = answer.integer(*info, "result_info", "total_pages", 0, k_max_pages).value_or(1);
+      if (page >= total_pages || result->empty()) break;
     }
     return out;
   }
@@ -515,7 +534,7 @@ class CloudflareProvider : public Provider {
     const std::string path = "/zones/" + http::url_encode(zone_id) + "/dns_records/batch";
     const http::Response response = send(Method::post, path, &body);
     const json answer = parse(response);
-    if (succeeded(response, answer)) return true;
+    if (succeeded(response, answer, prefix(zone) + "applying a batch")) return true;
     if (ambiguous(response)) return false;
     fail(prefix(zone) + "applying " +
              std::to_string(body["deletes"].size() + body["puts"].size() + body["posts"].size()) +
@@ -539,21 +558,21 @@ class CloudflareProvider : public Provider {
         const http::Response response = send(Method::delete_, path);
         const json body = parse(response);
         // Already gone (a retried DELETE whose first attempt went through): what was wanted.
-        if (succeeded(response, body) || response.status == 404) return;
+        if (succeeded(response, body, prefix(zone) + doing) || response.status == 404) return;
         fail(prefix(zone) + doing, Method::delete_, path, response, body);
       }
       case Operation::Kind::put: {
         const std::string path = records_path + "/" + http::url_encode(operation.id);
         const http::Response response = send(Method::put, path, &operation.body);
         const json body = parse(response);
-        if (succeeded(response, body)) return;
+        if (succeeded(response, body, prefix(zone) + doing)) return;
         fail(prefix(zone) + doing, Method::put, path, response, body);
       }
       case Operation::Kind::post: {
         for (int attempt = 1;; ++attempt) {
           const http::Response response = send(Method::post, records_path, &operation.body);
           const json body = parse(response);
-          if (succeeded(response, body)) return;
+          if (succeeded(response, body, prefix(zone) + doing)) return;
           const std::vector<int> codes = error_codes(body);
           const bool duplicate =
               std::ranges::count(codes, k_code_exists) + std::ranges::count(codes, k_code_identical) > 0;

@@ -14,6 +14,7 @@
 #include "http/curl_client.hpp"
 #include "http/redact.hpp"
 #include "http/retry.hpp"
+#include "providers/json_answer.hpp"
 #include "spf/select.hpp"
 #include "util/text.hpp"
 
@@ -77,7 +78,7 @@ std::uint32_t set_ttl(const std::vector<Record>& records) {
 // The delay a 429 asks for in its body: {"code": "TOO_MANY_REQUESTS", "retryAfterSec": N}.
 std::optional<std::chrono::milliseconds> retry_after_sec(const http::Response& response) {
   if (response.status != 429) return std::nullopt;
-  const json body = json::parse(response.body, nullptr, false);
+  const json body = JsonAnswer::parse(response.body);
   if (!body.is_object() || !body.contains("retryAfterSec") || !body["retryAfterSec"].is_number())
     return std::nullopt;
   const double seconds = body["retryAfterSec"].get<double>();
@@ -190,7 +191,7 @@ class GoDaddyProvider : public Provider {
     return m_client->send(request);
   }
 
-  static json parse(const http::Response& response) { return json::parse(response.body, nullptr, false); }
+  static json parse(const http::Response& response) { return JsonAnswer::parse(response.body); }
 
   static std::string error_code(const json& body) {
     return body.is_object() && body.contains("code") && body["code"].is_string()
@@ -200,13 +201,17 @@ class GoDaddyProvider : public Provider {
 
   // The API's own explanation: its message and code, and each field it found fault with.
   static std::string api_message(const http::Response& response, const json& body) {
+    // Read leniently: this only explains a failure, whatever its shape.
+    auto text = [](const json& object, const char* key, const char* fallback) {
+      const auto it = object.find(key);
+      return it != object.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+    };
     if (!body.is_object() || !body.contains("message")) return response.body;
-    std::string out = body.value("message", std::string());
+    std::string out = text(body, "message", "");
     if (const std::string code = error_code(body); !code.empty()) out += " (" + code + ")";
     if (body.contains("fields") && body["fields"].is_array())
       for (const auto& field : body["fields"])
-        if (field.is_object())
-          out += "; " + field.value("path", std::string("?")) + ": " + field.value("message", std::string());
+        if (field.is_object()) out += "; " + text(field, "path", "?") + ": " + text(field, "message", "");
     return out;
   }
 
@@ -240,12 +245,18 @@ class GoDaddyProvider : public Provider {
     const std::string path = records_path(zone, fqdn);
     const http::Response response = send(Method::get, path);
     const json body = parse(response);
-    if (!response.ok() || !body.is_array())
-      fail(prefix(zone) + "reading the TXT records at " + fqdn, Method::get, path, response, body);
+    const std::string doing = prefix(zone) + "reading the TXT records at " + fqdn;
+    if (!response.ok() || !body.is_array()) fail(doing, Method::get, path, response, body);
+    const JsonAnswer answer(doing);
     std::vector<Record> out;
-    for (const auto& entry : body) {
-      if (!entry.is_object() || entry.value("type", std::string("TXT")) != "TXT") continue;
-      out.push_back({entry.value("data", std::string()), entry.value("ttl", 3600u)});
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      const json& entry = body[i];
+      const std::string at = JsonAnswer::at("", i);
+      if (!entry.is_object()) answer.fail(at, "as something other than a record");
+      if (answer.string(entry, at, "type").value_or("TXT") != "TXT") continue;
+      out.push_back(
+          {answer.required_string(entry, at, "data"),
+           static_cast<std::uint32_t>(answer.integer(entry, at, "ttl", 0, 2147483647).value_or(3600))});
     }
     return out;
   }

@@ -15,6 +15,7 @@
 #include "http/curl_client.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/retry.hpp"
+#include "providers/json_answer.hpp"
 #include "spf/select.hpp"
 #include "util/text.hpp"
 
@@ -72,7 +73,7 @@ void append_split(std::vector<std::string>& out, std::string text) {
 
 // The API's explanation in an error body: {"error": "..."}, or a short plain-text body.
 std::string api_message(const http::Response& response) {
-  const json body = json::parse(response.body, nullptr, false);
+  const json body = JsonAnswer::parse(response.body);
   if (body.is_object() && body.contains("error") && body["error"].is_string())
     return body["error"].get<std::string>();
   if (body.is_discarded() && response.body.size() < 200) return response.body;
@@ -80,7 +81,7 @@ std::string api_message(const http::Response& response) {
 }
 
 json parse_body(const http::Response& response, std::string_view context) {
-  json body = json::parse(response.body, nullptr, false);
+  json body = JsonAnswer::parse(response.body);
   if (body.is_discarded())
     throw Error(std::string(k_provider) + ": " + std::string(context) +
                 ": the API answered with something that is not JSON; is api_url the PowerDNS webserver?");
@@ -99,18 +100,24 @@ struct RecordSet {
 std::map<std::string, RecordSet> txt_sets(const json& zone, std::string_view context,
                                           const std::vector<std::string>* wanted) {
   std::map<std::string, RecordSet> out;
-  if (!zone.is_object() || !zone.contains("rrsets") || !zone["rrsets"].is_array())
-    throw Error(std::string(k_provider) + ": " + std::string(context) +
-                ": the API's zone has no rrsets list");
-  for (const json& rrset : zone["rrsets"]) {
-    if (rrset.value("type", "") != "TXT") continue;
-    const std::string name = dns::normalize_name(rrset.value("name", ""));
+  const JsonAnswer answer(std::string(k_provider) + ": " + std::string(context));
+  const json* rrsets = answer.array(zone, "", "rrsets");
+  if (!rrsets) answer.fail("", "no rrsets list");
+  for (std::size_t i = 0; i < rrsets->size(); ++i) {
+    const json& rrset = (*rrsets)[i];
+    const std::string at = JsonAnswer::at("rrsets", i);
+    if (!rrset.is_object()) answer.fail(at, "as something other than an RRset");
+    if (answer.string(rrset, at, "type").value_or("") != "TXT") continue;
+    const std::string name = dns::normalize_name(answer.required_string(rrset, at, "name"));
     if (wanted && std::ranges::find(*wanted, name) == wanted->end()) continue;
     RecordSet& set = out[name];
-    set.ttl = rrset.value("ttl", std::uint32_t{0});
-    for (const json& record : rrset.value("records", json::array())) {
-      const std::string content = record.value("content", "");
-      if (record.value("disabled", false)) {
+    set.ttl = static_cast<std::uint32_t>(answer.integer(rrset, at, "ttl", 0, 2147483647).value_or(0));
+    const json* records = answer.array(rrset, at, "records");
+    for (std::size_t k = 0; records && k < records->size(); ++k) {
+      const json& record = (*records)[k];
+      const std::string record_at = JsonAnswer::at(JsonAnswer::member(at, "records"), k);
+      const std::string content = answer.string(record, record_at, "content").value_or("");
+      if (answer.boolean(record, record_at, "disabled").value_or(false)) {
         set.disabled.push_back(content);
         continue;
       }
@@ -274,11 +281,14 @@ const std::vector<PowerDnsProvider::Zone>& PowerDnsProvider::zones() {
   const json body = parse_body(response, "listing zones");
   if (!body.is_array())
     throw Error(std::string(k_provider) + ": listing zones: the API's answer is not a list");
+  const JsonAnswer answer(std::string(k_provider) + ": listing zones");
   std::vector<Zone> found;
-  for (const json& zone : body) {
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const json& zone = body[i];
+    const std::string at = JsonAnswer::at("", i);
     if (!zone.is_object()) continue;
-    const std::string name = zone.value("name", "");
-    found.push_back({dns::normalize_name(name), zone.value("id", name)});
+    const std::string name = answer.required_string(zone, at, "name");
+    found.push_back({dns::normalize_name(name), answer.string(zone, at, "id").value_or(name)});
   }
   m_zones = std::move(found);
   return *m_zones;

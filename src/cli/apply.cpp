@@ -105,6 +105,8 @@ std::vector<DomainRun> runs_from_plan_file(Session& session, const ApplyOptions&
                             options.plan_file + "'";
       } catch (const Error& e) {
         run.result.error = e.what();
+      } catch (const std::exception& e) {
+        run.result.error = unexpected_failure(domain.provider, e);
       }
     }
     runs.push_back(std::move(run));
@@ -145,6 +147,9 @@ Prepared prepare(std::vector<DomainRun>& runs, bool reread, plan::PolicyMapper& 
                            lister(*run.provider, run.result.zone));
       } catch (const Error& e) {
         run.apply_error = std::string("could not read what is published before applying: ") + e.what();
+        continue;
+      } catch (const std::exception& e) {
+        run.apply_error = unexpected_failure(policy.provider, e);
         continue;
       }
     }

@@ -40,6 +40,8 @@ void read_live(DomainRun& run, ProviderSet& providers) {
       run.apex.other_txt.push_back(value.strings);
   } catch (const Error& e) {
     run.result.error = e.what();
+  } catch (const std::exception& e) {
+    run.result.error = unexpected_failure(policy.provider, e);
   }
   run.read_seconds += seconds_since(start);
 }
@@ -94,6 +96,8 @@ void diff_with_live(DomainRun& run, const plan::DomainPlan& desired, plan::Polic
     }
   } catch (const Error& e) {
     result.error = e.what();
+  } catch (const std::exception& e) {
+    result.error = unexpected_failure(policy.provider, e);
   }
   run.read_seconds += seconds_since(start);
 }
@@ -254,6 +258,11 @@ std::filesystem::path config_directory(const std::string& config_path) {
 }
 
 }  // namespace
+
+std::string unexpected_failure(const std::string& provider, const std::exception& e) {
+  return "provider '" + provider + "' failed in a way spfctl did not foresee (" + e.what() +
+         "); nothing was done for this domain, the others go on. Please report it";
+}
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();

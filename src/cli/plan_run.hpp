@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
@@ -100,6 +101,10 @@ plan::Plan to_plan(const std::vector<DomainRun>& runs, const std::string& config
 // Each domain as `spfctl plan` shows it (with -q: only domains with changes or errors, without
 // details), separated by blank lines, then the summary line.
 void print_plan(std::ostream& out, const Style& style, const std::vector<DomainRun>& runs, bool quiet);
+
+// The error of a domain whose provider threw something other than spfctl::Error (an adapter's bug
+// meeting an answer it did not foresee): that domain fails, never the whole run.
+std::string unexpected_failure(const std::string& provider, const std::exception& e);
 
 double seconds_since(std::chrono::steady_clock::time_point start);
 std::string format_seconds(double seconds);

@@ -49,10 +49,15 @@ std::optional<milliseconds> parse_retry_after(std::string_view value,
     return std::chrono::seconds(seconds);
   }
   std::string date(value);
-  time_t when = curl_getdate(date.c_str(), nullptr);
+  const time_t when = curl_getdate(date.c_str(), nullptr);
   if (when == -1) return std::nullopt;
-  auto delay = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::from_time_t(when) - now);
-  return std::clamp(delay, milliseconds(0), k_longest_hint);
+  // Compared in seconds before any conversion: a date past 2262 or before 1678 does not fit the
+  // clock's nanoseconds.
+  const time_t today = std::chrono::system_clock::to_time_t(now);
+  const auto longest = std::chrono::duration_cast<std::chrono::seconds>(k_longest_hint).count();
+  if (when <= today) return milliseconds(0);
+  if (when - today >= longest) return k_longest_hint;
+  return std::chrono::seconds(when - today);
 }
 
 bool is_retryable(const Request& request, const Response& response) {

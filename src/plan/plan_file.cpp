@@ -297,7 +297,7 @@ Plan parse_plan(std::string_view text, const std::string& source) {
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers too large for a double
     throw Error(source + ": not valid JSON (" + e.what() + ")");
   }
   return Reader(source).plan(root);

@@ -84,6 +84,11 @@ TEST_CASE("Retry-After is read as seconds or as an HTTP date", "[http][retry]") 
   CHECK_FALSE(parse_retry_after("", now));
   CHECK_FALSE(parse_retry_after("soon", now));
   CHECK_FALSE(parse_retry_after("-5", now));
+  // Dates outside what the clock's nanoseconds hold are clamped, not converted.
+  const auto longest = *parse_retry_after("99999999999999999999999", now);
+  CHECK(parse_retry_after("Fri, 01 Jan 2300 00:00:00 GMT", now) == longest);
+  CHECK(parse_retry_after("Sat, 01 Jan 9999 00:00:00 GMT", now) == longest);
+  CHECK(parse_retry_after("Fri, 01 Jan 1600 00:00:00 GMT", now) == milliseconds(0));
 }
 
 TEST_CASE("what may be sent again depends on the failure and on the method", "[http][retry]") {

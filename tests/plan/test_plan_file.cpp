@@ -152,6 +152,8 @@ TEST_CASE("a plan reads back exactly as it was written", "[plan][plan_file]") {
 
 TEST_CASE("reading a plan reports the first wrong field with its place", "[plan][plan_file]") {
   CHECK_THROWS_WITH(parse_plan("{", "plan.json"), Catch::StartsWith("plan.json: not valid JSON"));
+  CHECK_THROWS_WITH(parse_plan("{\"format\": 1e400}", "plan.json"),
+                    Catch::StartsWith("plan.json: not valid JSON"));
   CHECK(parse_error(json::array()) == "plan.json: not a spfctl plan (expected a JSON object)");
   CHECK(parse_error({{"domains", json::array()}}) ==
         "plan.json: not a spfctl plan (no \"format\"; make one with 'spfctl plan --out FILE')");
