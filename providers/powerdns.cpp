@@ -234,7 +234,9 @@ const Capabilities& powerdns_capabilities() {
                                          .max_value_bytes = 65535,
                                          .multi_string = true,
                                          .batch = true,
-                                         .replaces_rrset = true};
+                                         .replaces_rrset = true,
+                                         // sqlite3, the documented small set-up, takes one writer
+                                         .write_concurrency = 1};
   return capabilities;
 }
 
@@ -259,6 +261,10 @@ void PowerDnsProvider::fail(std::string_view context, const http::Request& reque
     message += "; check server_id (" + in_quotes(m_options.server_id) + ") and api_url";
   } else if (response.transport_failed()) {
     message += "; is pdns_server running with api=yes and webserver=yes at " + m_options.api_url + "?";
+  } else if (response.body.find("database is locked") != std::string::npos) {
+    message += "; PowerDNS's sqlite3 database was locked by another write (sqlite3 takes one writer at a "
+               "time): keep write_concurrency = 1 for this provider, stop other writers meanwhile, and run "
+               "apply again";
   }
   throw Error(m_redactor.redact(message));
 }
@@ -406,7 +412,9 @@ void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& c
     }
     rrsets.push_back(std::move(rrset));
   }
-  const http::Request patch{http::Method::patch, zone_url(served), {}, json{{"rrsets", rrsets}}.dump()};
+  // Every RRset is REPLACEd or DELETEd whole: sending the PATCH again after a 5xx (a sqlite3
+  // backend busy with another write answers 500) gives the same zone.
+  const http::Request patch{http::Method::patch, zone_url(served), {}, json{{"rrsets", rrsets}}.dump(), true};
   const http::Response response = send(patch);
   if (!response.ok())
     fail(context + ": none of the " + std::to_string(changes.size()) +

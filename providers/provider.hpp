@@ -46,6 +46,9 @@ struct Capabilities {
   bool multi_string = true;             // stores a value as several strings
   bool batch = false;                   // applies several changes in one call
   bool replaces_rrset = false;          // a write replaces every TXT value at the name
+  // Zones apply writes at once through one provider of this type unless its write_concurrency
+  // setting says otherwise: what the host takes safely (a sqlite3-backed PowerDNS, one writer).
+  int write_concurrency = 4;
 };
 
 // One change to the SPF value at one name. `others` are the other TXT values at that name as they

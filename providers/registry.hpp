@@ -47,7 +47,13 @@ const ProviderType* find_provider_type(std::string_view type);
 
 // Builds the provider `config` describes. Throws spfctl::Error for a type this build cannot publish
 // to (with the closest available type when one is close) and for the adapter's own setting errors.
+// The settings every type takes (k_common_settings) are read by the core, not the adapter.
 std::unique_ptr<Provider> create_provider(const config::ProviderConfig& config,
                                           const ProviderContext& context);
+
+// How many zones apply writes at once through the provider `config` describes: its
+// write_concurrency setting (1 to 16), else its type's Capabilities::write_concurrency. Throws
+// spfctl::Error naming the setting's place for another value.
+int write_concurrency(const config::ProviderConfig& config);
 
 }  // namespace spfctl::providers

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -196,8 +197,32 @@ DnsReader dns_reader(double timeout_seconds) {
   };
 }
 
+// Counts the jobs of each provider running at once, holding a job back while its provider's are at
+// its write_concurrency.
+class WriteSlots {
+ public:
+  void acquire(const DomainJob& job) {
+    std::unique_lock lock(m_mutex);
+    m_free.wait(lock, [&] { return m_running[job.provider_name] < std::max(job.write_concurrency, 1); });
+    ++m_running[job.provider_name];
+  }
+  void release(const DomainJob& job) {
+    {
+      const std::lock_guard lock(m_mutex);
+      --m_running[job.provider_name];
+    }
+    m_free.notify_all();
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::condition_variable m_free;
+  std::map<std::string, int> m_running;
+};
+
 std::vector<DomainOutcome> execute(const std::vector<DomainJob>& jobs, int parallel, const DnsReader& dns,
-                                   const std::function<void(std::size_t, const DomainOutcome&)>& done) {
+                                   const std::function<void(std::size_t, const DomainOutcome&)>& done,
+                                   const std::atomic<bool>* stop) {
   std::vector<std::vector<std::size_t>> groups;
   std::map<std::string, std::size_t> group_of;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -210,10 +235,19 @@ std::vector<DomainOutcome> execute(const std::vector<DomainJob>& jobs, int paral
   }
   std::vector<DomainOutcome> outcomes(jobs.size());
   std::atomic<std::size_t> next{0};
+  WriteSlots slots;
   auto worker = [&] {
     for (std::size_t g = next++; g < groups.size(); g = next++)
       for (std::size_t i : groups[g]) {
-        outcomes[i] = run_job(jobs[i], dns);
+        slots.acquire(jobs[i]);
+        if (stop && stop->load()) {
+          outcomes[i].started = false;
+          outcomes[i].applied = 0;
+          outcomes[i].error = "not applied: apply was interrupted before it started on this domain";
+        } else {
+          outcomes[i] = run_job(jobs[i], dns);
+        }
+        slots.release(jobs[i]);
         if (done) done(i, outcomes[i]);
       }
   };

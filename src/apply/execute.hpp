@@ -2,6 +2,7 @@
 // order, then reading back what was published to check it is what was planned.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -19,6 +20,8 @@ struct DomainJob {
   std::string zone;
   std::string chain_prefix;
   providers::Provider* provider = nullptr;
+  // Jobs of this provider (by provider_name) that run at once at most: its write_concurrency.
+  int write_concurrency = 16;
   plan::LiveRecords live;                  // as read when the changes were rebased onto it
   std::vector<providers::Change> changes;  // rebased, in apply order
 };
@@ -30,6 +33,7 @@ struct DomainOutcome {
   std::string error;         // why applying failed; empty when the provider took every change
   std::string verified_by;   // "provider" or "provider and DNS at ADDR:PORT", when verified
   std::string verify_error;  // what was read back that differs from the plan
+  bool started = true;       // false: stopped before it began (nothing written for it)
 
   bool ok() const { return error.empty() && verify_error.empty(); }
 };
@@ -43,7 +47,9 @@ using DnsReader = std::function<std::vector<std::string>(const std::string& serv
 DnsReader dns_reader(double timeout_seconds);
 
 // Applies every job: jobs of one zone (by name, whatever provider) one after the other in the given order,
-// the others in parallel, at most `parallel` at once. For each job, provider.apply() gets all its
+// the others in parallel, at most `parallel` at once and at most each provider's write_concurrency
+// of one provider. Once `stop` is set (a signal), no job starts; those running finish, and the
+// others' outcomes say they were not started. For each job, provider.apply() gets all its
 // changes (which it makes in order); then what the provider lists at the domain's managed names (those
 // changed and those read before applying) is
 // compared with what the changes should have left there (the SPF values, the other TXT values
@@ -51,6 +57,7 @@ DnsReader dns_reader(double timeout_seconds);
 // set, what that server answers. `done` is called from worker threads as each job ends (index into
 // `jobs`). Never throws for a job's failure: it is in its outcome.
 std::vector<DomainOutcome> execute(const std::vector<DomainJob>& jobs, int parallel, const DnsReader& dns,
-                                   const std::function<void(std::size_t, const DomainOutcome&)>& done = {});
+                                   const std::function<void(std::size_t, const DomainOutcome&)>& done = {},
+                                   const std::atomic<bool>* stop = nullptr);
 
 }  // namespace spfctl::apply

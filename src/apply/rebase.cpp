@@ -116,6 +116,27 @@ Rebased rebase(const std::vector<Change>& planned, const plan::LiveRecords& live
   return result;
 }
 
+bool already_applied(const std::vector<Change>& planned, const plan::LiveRecords& live,
+                     const std::vector<plan::DesiredRecord>& records) {
+  if (records.empty()) return false;
+  std::set<std::string> published;
+  for (const plan::DesiredRecord& record : records) {
+    std::vector<std::string> now;
+    for (const TxtValue& value : live.spf_values(record.name)) now.push_back(comparable(value));
+    if (now != std::vector<std::string>{plan::as_plan_text(record.value())}) return false;
+    published.insert(record.name);
+  }
+  for (const Change& change : planned) {
+    if (!published.contains(change.name)) {
+      if (!live.spf_values(change.name).empty()) return false;  // a delete not done yet
+      continue;
+    }
+    const auto set = live.sets.find(change.name);
+    if (change.after && (set == live.sets.end() || set->second.ttl != change.ttl)) return false;
+  }
+  return true;
+}
+
 plan::TxtState published_after(const plan::LiveRecords& live, const std::vector<Change>& changes) {
   plan::TxtState state;
   for (const auto& [name, set] : live.sets) {

@@ -35,6 +35,13 @@ struct Rebased {
 Rebased rebase(const std::vector<providers::Change>& planned, const plan::LiveRecords& live,
                const std::vector<plan::DesiredRecord>& records = {});
 
+// True when `live` already publishes what `planned` leads to: every record of `records` alone (as
+// the only SPF value at its name, with the TTL its change sets), and no SPF value at a name the plan
+// deletes from. A saved plan that an interrupted or partly failed run applied to some domains is
+// then done for those, not stale. False without `records` (nothing to compare).
+bool already_applied(const std::vector<providers::Change>& planned, const plan::LiveRecords& live,
+                     const std::vector<plan::DesiredRecord>& records);
+
 // SPF values for messages: "'v=spf1 a -all' and 'v=spf1 mx -all'", or "no SPF record".
 std::string describe_spf_values(const std::vector<std::string>& values);
 

@@ -1,13 +1,17 @@
 // spfctl apply: publishes a plan — made now, or read from a file that was reviewed — after checking
 // it still fits what is published, that it does not weaken any domain by surprise, and that someone
 // said yes; then reads back what was published.
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "apply/execute.hpp"
 #include "apply/rebase.hpp"
@@ -25,7 +29,61 @@ namespace {
 
 using providers::Change;
 
-constexpr int k_parallel_zones = 4;
+// After an interrupt, how long apply waits for the writes in flight before it gives up on them.
+constexpr std::chrono::seconds k_interrupt_grace{30};
+
+// Set by the first SIGINT or SIGTERM while apply writes: no new write starts, those in flight
+// finish, the summary is printed and spfctl exits 130. A second one ends spfctl at once.
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+extern "C" void on_interrupt(int) {
+  if (g_interrupted.exchange(true)) _exit(130);
+  static constexpr char k_message[] =
+      "\nspfctl: interrupted: finishing the writes in flight and starting no more (interrupt again to stop "
+      "at "
+      "once)\n";
+  [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, k_message, sizeof k_message - 1);
+}
+
+// Catches SIGINT and SIGTERM while it lives, and bounds the wait for writes in flight after the
+// first one: past k_interrupt_grace spfctl exits 130 without them.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    for (int i = 0; i < 2; ++i) sigaction(k_signals[i], &action, &m_old[i]);
+    m_watchdog = std::jthread([](std::stop_token done) {
+      while (!done.stop_requested() && !g_interrupted.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const auto deadline = std::chrono::steady_clock::now() + k_interrupt_grace;
+      while (!done.stop_requested()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+          static constexpr char k_message[] =
+              "spfctl: the writes in flight did not finish in time; exiting: they may still land, run "
+              "'spfctl plan' to see what is published\n";
+          [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, k_message, sizeof k_message - 1);
+          _exit(130);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+  ~InterruptGuard() {
+    m_watchdog.request_stop();
+    m_watchdog.join();
+    for (int i = 0; i < 2; ++i) sigaction(k_signals[i], &m_old[i], nullptr);
+  }
+
+ private:
+  static constexpr int k_signals[2] = {SIGINT, SIGTERM};
+  struct sigaction m_old[2]{};
+  std::jthread m_watchdog;
+};
 
 struct ApplyOptions {
   std::string plan_file;
@@ -131,8 +189,9 @@ struct Prepared {
 // Lays each domain's changes onto what is published now (read again when `reread`), proves what
 // they would publish against the configuration over DNS as it is now (a domain that fails is not
 // applied), and checks what they would do.
-Prepared prepare(std::vector<DomainRun>& runs, bool reread, plan::PolicyMapper& mapper, Refusals& refusals) {
+Prepared prepare(std::vector<DomainRun>& runs, bool reread, Session& session, Refusals& refusals) {
   Prepared prepared;
+  plan::PolicyMapper& mapper = session.mapper();
   for (std::size_t index = 0; index < runs.size(); ++index) {
     DomainRun& run = runs[index];
     if (run.result.status() != plan::DomainStatus::changes || !run.apply_error.empty()) continue;
@@ -153,6 +212,9 @@ Prepared prepare(std::vector<DomainRun>& runs, bool reread, plan::PolicyMapper& 
         continue;
       }
     }
+    // A saved plan that an interrupted or partly failed run already applied here is done, not stale.
+    run.already_applied = apply::already_applied(run.result.changes, run.live, run.result.records);
+    if (run.already_applied) continue;
     apply::Rebased rebased = apply::rebase(run.result.changes, run.live, run.result.records);
     refusals.drift.insert(refusals.drift.end(), rebased.drift.begin(), rebased.drift.end());
     if (!rebased.ok()) continue;
@@ -190,6 +252,7 @@ Prepared prepare(std::vector<DomainRun>& runs, bool reread, plan::PolicyMapper& 
     job.zone = run.result.zone;
     job.chain_prefix = policy.chain_prefix;
     job.provider = run.provider;
+    job.write_concurrency = session.providers().write_concurrency(run.result.provider);
     job.live = run.live;
     job.changes = std::move(rebased.changes);
     prepared.jobs.push_back(std::move(job));
@@ -227,11 +290,12 @@ struct Report {
   std::string domain;
   std::string provider;
   std::string zone;
-  std::string status;  // "applied", "in-sync", "failed"
+  std::string status;  // "applied", "in-sync", "failed", "not-started" (interrupted)
   std::size_t changes = 0;
   std::optional<std::size_t> applied;
   std::string verified_by;
   std::string error;
+  bool already_applied = false;  // in sync because an earlier run applied this plan there
 };
 
 std::string report_line(const Style& style, const Report& r) {
@@ -239,7 +303,11 @@ std::string report_line(const Style& style, const Report& r) {
   std::string line = style.bold(util::printable(r.domain)) + "  ";
   if (r.status == "applied")
     return line + style.green("applied " + plural(r.changes, "change")) + ", verified by " + r.verified_by;
-  if (r.status == "in-sync") return line + style.green("in sync");
+  if (r.status == "in-sync")
+    return line +
+           style.green(r.already_applied ? "already applied (by an earlier run of this plan)" : "in sync");
+  if (r.status == "not-started")
+    return line + style.yellow("not applied") + ": interrupted before it started";
   line += style.red("failed") + ": " + util::printable(r.error);
   if (r.changes > 0)
     line +=
@@ -260,6 +328,7 @@ nlohmann::ordered_json report_json(const std::vector<Report>& reports, const std
     d["changes_applied"] = r.applied ? nlohmann::ordered_json(*r.applied) : nlohmann::ordered_json();
     d["verified"] = r.status == "applied";
     if (!r.verified_by.empty()) d["verified_by"] = r.verified_by;
+    if (r.already_applied) d["already_applied"] = true;
     if (!r.error.empty()) d["error"] = r.error;
     domains.push_back(std::move(d));
   }
@@ -274,7 +343,7 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
                                           : session.plan(session.select(options.domains), !globals.quiet);
 
   Refusals refusals;
-  Prepared prepared = prepare(runs, from_file, session.mapper(), refusals);
+  Prepared prepared = prepare(runs, from_file, session, refusals);
   if (!globals.json && !globals.quiet) print_plan(std::cout, style, runs, false);
   refuse(refusals, options,
          from_file ? "the plan " + options.plan_file + " is stale: DNS changed since it was made."
@@ -296,21 +365,28 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
     if (!from_file) {
       // Time passed while a person read the plan: lay the changes onto what is published now.
       Refusals again;
-      prepared = prepare(runs, true, session.mapper(), again);
+      prepared = prepare(runs, true, session, again);
       refuse(again, options, "DNS changed while the plan was being reviewed.");
     }
   }
   const std::vector<apply::DomainJob>& jobs = prepared.jobs;
 
+  int parallel = 1;
+  for (const apply::DomainJob& job : jobs) parallel = std::max(parallel, job.write_concurrency);
   std::mutex output;
-  const std::vector<apply::DomainOutcome> outcomes =
-      apply::execute(jobs, k_parallel_zones, apply::dns_reader(globals.timeout_seconds),
-                     [&](std::size_t i, const apply::DomainOutcome& outcome) {
-                       if (globals.verbose == 0) return;
-                       const std::lock_guard lock(output);
-                       std::cerr << "spfctl: " << util::printable(jobs[i].domain) << ": "
-                                 << (outcome.ok() ? "done" : "failed") << "\n";
-                     });
+  std::vector<apply::DomainOutcome> outcomes;
+  {
+    const InterruptGuard interrupts;
+    outcomes = apply::execute(
+        jobs, parallel, apply::dns_reader(globals.timeout_seconds),
+        [&](std::size_t i, const apply::DomainOutcome& outcome) {
+          if (globals.verbose == 0) return;
+          const std::lock_guard lock(output);
+          std::cerr << "spfctl: " << util::printable(jobs[i].domain) << ": "
+                    << (outcome.ok() ? "done" : "failed") << "\n";
+        },
+        &g_interrupted);
+  }
 
   std::vector<const apply::DomainOutcome*> outcome_of_run(runs.size(), nullptr);
   for (std::size_t j = 0; j < jobs.size(); ++j) outcome_of_run[prepared.run_of_job[j]] = &outcomes[j];
@@ -319,9 +395,10 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
     const DomainRun& run = runs[index];
     Report report{
         run.result.domain, run.result.provider, run.result.zone, "", run.result.changes.size(), {}, "", ""};
-    if (run.result.status() == plan::DomainStatus::in_sync) {
+    if (run.result.status() == plan::DomainStatus::in_sync || run.already_applied) {
       report.status = "in-sync";
       report.applied = 0;
+      report.already_applied = run.already_applied;
     } else if (run.result.status() == plan::DomainStatus::error) {
       report.status = "failed";
       report.applied = 0;
@@ -329,7 +406,7 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
     } else if (const apply::DomainOutcome* outcome = outcome_of_run[index]) {
       report.applied = outcome->applied;
       report.verified_by = outcome->verified_by;
-      report.status = outcome->ok() ? "applied" : "failed";
+      report.status = !outcome->started ? "not-started" : outcome->ok() ? "applied" : "failed";
       report.error = !outcome->error.empty()         ? outcome->error
                      : outcome->verify_error.empty() ? ""
                                                      : "verification: " + outcome->verify_error;
@@ -341,23 +418,34 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
     reports.push_back(std::move(report));
   }
 
-  std::size_t counts[3] = {0, 0, 0};  // applied, in sync, failed
-  for (const Report& r : reports) ++counts[r.status == "applied" ? 0 : r.status == "in-sync" ? 1 : 2];
+  std::size_t counts[4] = {0, 0, 0, 0};  // applied, in sync, failed, not started
+  for (const Report& r : reports)
+    ++counts[r.status == "applied" ? 0 : r.status == "in-sync" ? 1 : r.status == "not-started" ? 3 : 2];
+  const bool interrupted = g_interrupted.load();
   if (globals.json) {
-    std::cout << report_json(reports, session.config_sha256()).dump(2) << "\n";
+    nlohmann::ordered_json report = report_json(reports, session.config_sha256());
+    report["interrupted"] = interrupted;
+    std::cout << report.dump(2) << "\n";
   } else {
     bool listed = false;
     for (const Report& r : reports) {
-      if (r.status == "in-sync") continue;
+      if (r.status == "in-sync" && !r.already_applied) continue;
       std::cout << (listed || globals.quiet ? "" : "\n") << report_line(style, r) << "\n";
       listed = true;
     }
     std::cout << (listed || !globals.quiet ? "\n" : "") << plural(reports.size(), "domain") << ": "
               << counts[0] << " applied, " << counts[1] << " in sync, "
-              << (counts[2] ? style.red(std::to_string(counts[2]) + " failed") : "0 failed") << "\n";
-    if (counts[2])
+              << (counts[2] ? style.red(std::to_string(counts[2]) + " failed") : "0 failed")
+              << (counts[3] ? ", " + style.yellow(std::to_string(counts[3]) + " not started (interrupted)")
+                            : "")
+              << "\n";
+    if (interrupted)
+      std::cout << "interrupted: what is listed as applied is published; run apply again to finish (it "
+                   "converges)\n";
+    else if (counts[2])
       std::cout << "run apply again once the cause is fixed: it plans from what is published then\n";
   }
+  if (interrupted) return 130;
   return counts[2] ? 1 : 0;
 }
 

@@ -280,7 +280,10 @@ providers::Provider& ProviderSet::get(const std::string& name) {
   try {
     const auto config = m_config.providers.find(name);
     if (config == m_config.providers.end()) throw Error("provider '" + name + "' is not configured");
-    return *(m_built[name] = providers::create_provider(config->second, m_context));
+    const int concurrency = providers::write_concurrency(config->second);
+    std::unique_ptr<providers::Provider> built = providers::create_provider(config->second, m_context);
+    m_write_concurrency[name] = concurrency;
+    return *(m_built[name] = std::move(built));
   } catch (const Error& e) {
     m_errors[name] = e.what();
     throw;

@@ -32,11 +32,15 @@ class ProviderSet {
   // Throws spfctl::Error when the provider is not configured or cannot be built (every time it is
   // asked for, with the same message). Not thread-safe: build providers before sharing them.
   providers::Provider& get(const std::string& name);
+  // How many zones apply writes at once through provider `name` (providers::write_concurrency);
+  // the provider must have been built by get().
+  int write_concurrency(const std::string& name) const { return m_write_concurrency.at(name); }
 
  private:
   const config::Config& m_config;
   providers::ProviderContext m_context;
   std::map<std::string, std::unique_ptr<providers::Provider>> m_built;
+  std::map<std::string, int> m_write_concurrency;
   std::map<std::string, std::string> m_errors;
 };
 
@@ -50,7 +54,8 @@ struct DomainRun {
   double read_seconds = 0;
   std::optional<double> plan_seconds;
   std::uint64_t dns_queries = 0;
-  std::string apply_error;  // why apply could not go on with a planned domain (set by apply)
+  std::string apply_error;       // why apply could not go on with a planned domain (set by apply)
+  bool already_applied = false;  // apply PLANFILE: an earlier run already published this plan here
 };
 
 // A provider's list() for one zone, as plan::read_managed wants it.

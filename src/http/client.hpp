@@ -45,6 +45,10 @@ struct Request {
   std::string url;  // absolute: https://host[:port]/path[?query]
   Headers headers;
   std::string body;  // sent as is; set Content-Type in `headers`
+  // Sending this request twice has the effect of sending it once, whatever its method says (a
+  // PowerDNS PATCH that REPLACEs or DELETEs whole RRsets): retried like a PUT after a 5xx or a lost
+  // connection.
+  bool idempotent = false;
 };
 
 enum class TransportError : std::uint8_t {

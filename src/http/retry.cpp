@@ -66,13 +66,13 @@ bool is_retryable(const Request& request, const Response& response) {
       if (response.status == 429) return true;
       if (response.status == 500 || response.status == 502 || response.status == 503 ||
           response.status == 504)
-        return is_idempotent(request.method);
+        return is_idempotent(request.method) || request.idempotent;
       return false;
     case TransportError::resolve:
     case TransportError::connect:
     case TransportError::timeout:
     case TransportError::io:
-      return is_idempotent(request.method) || !response.request_sent;
+      return is_idempotent(request.method) || request.idempotent || !response.request_sent;
     case TransportError::tls:
     case TransportError::other:
       return false;

@@ -5,8 +5,8 @@
 // The rule for what is sent again (is_retryable):
 //   - 429: always. The server refused the request without acting on it.
 //   - 500, 502, 503, 504, a timeout or a broken connection: only for idempotent methods (GET, PUT,
-//     DELETE). A POST or PATCH may have been carried out before the failure; sending it again could
-//     create a record twice.
+//     DELETE) and requests marked idempotent (Request::idempotent). A POST or PATCH may have been
+//     carried out before the failure; sending it again could create a record twice.
 //   - host not resolved, connection refused, or a timeout before any byte was sent
 //     (Response::request_sent false): any method, since the server never saw the request.
 //   - TLS failures and everything else (4xx, other transport errors): never; they do not pass.

@@ -111,6 +111,11 @@ TEST_CASE("what may be sent again depends on the failure and on the method", "[h
     CHECK_FALSE(is_retryable(request, failure(TransportError::tls, false)));
     CHECK_FALSE(is_retryable(request, failure(TransportError::other, false)));
   }
+  // A PATCH the API defines as idempotent (PowerDNS REPLACE) is sent again like a PUT.
+  Request patch{Method::patch, "https://api.example.com/", {}, "", true};
+  CHECK(is_retryable(patch, status(500)));
+  CHECK(is_retryable(patch, failure(TransportError::io, true)));
+  CHECK_FALSE(is_retryable(patch, status(422)));
 }
 
 TEST_CASE("backoff doubles from the base delay up to the cap, with full jitter", "[http][retry]") {

@@ -451,3 +451,104 @@ TEST_CASE("one domain failing does not stop the others", "[integration][apply][f
   check_history(cloudflare.txt_history("example.net"), "example.net");
   CHECK(cloudflare.txt_now("example.net") == expected_state(planned, "example.net"));
 }
+
+TEST_CASE("a saved plan that a run applied in part says which domains are done, and applies the rest",
+          "[integration][apply][faults]") {
+  BothApis apis;
+  const std::string plan = (apis.work.dir / "plan.json").string();
+  REQUIRE(spfctl_run(apis.credentials, apis.config, {"plan", "--out", plan}).exit_code == 0);
+  const Planned planned = plan_of(apis.credentials, apis.config);
+
+  apis.cloudflare.inject(ApiFault::answer(502).on_writes(), 3);
+  const ProcessResult first = spfctl_run(apis.credentials, apis.config, {"apply", plan, "--auto-approve"});
+  CHECK(first.exit_code == 1);
+  CHECK_THAT(first.out, Contains("2 domains: 1 applied, 0 in sync, 1 failed"));
+
+  // The same reviewed plan again: example.com is not stale, it is done.
+  const ProcessResult second = spfctl_run(apis.credentials, apis.config, {"apply", plan, "--auto-approve"});
+  CHECK(second.exit_code == 0);
+  CHECK_THAT(second.out, Contains("example.com  already applied (by an earlier run of this plan)") &&
+                             Contains(applied_line("example.net", planned.at("example.net").size())) &&
+                             Contains("2 domains: 1 applied, 1 in sync, 0 failed"));
+  CHECK(apis.cloudflare.txt_now("example.net") == expected_state(planned, "example.net"));
+}
+
+namespace {
+
+// Six zones at one Cloudflare account, written one at a time (write_concurrency = 1).
+struct SixZones {
+  CloudflareFake fake;
+  Credentials credentials;
+  TempDir work{"spfctl-faults"};
+  std::string config;
+  std::vector<std::string> domains;
+
+  SixZones() {
+    std::string text = cloudflare_provider(fake, "cf", "write_concurrency = 1");
+    for (int i = 1; i <= 6; ++i) {
+      const std::string domain = "example" + std::to_string(i) + ".net";
+      seed(fake, domain);
+      domains.push_back(domain);
+      text += domain_block(domain, "cf", 3);
+    }
+    credentials.add(fake);
+    config = work.write("spfctl.toml", text);
+  }
+  std::size_t changed() const {
+    std::size_t count = 0;
+    for (const std::string& domain : domains) count += !fake.txt_history(domain).empty();
+    return count;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an interrupted apply finishes the write in flight, starts no other, reports, exits 130",
+          "[integration][apply][faults]") {
+  SixZones six;
+  std::atomic<pid_t> child{0};
+  std::atomic<bool> signalled{false};
+  six.fake.on_request([&](const httplib::Request& req) {
+    if (req.method == "GET" || signalled.exchange(true)) return;
+    while (child.load() == 0) std::this_thread::yield();
+    kill(child.load(), SIGINT);  // the write goes on: it was sent
+  });
+  const ProcessResult interrupted =
+      spfctl_run(six.credentials, six.config, {"apply", "--auto-approve"}, &child);
+  six.fake.on_request({});
+  CHECK(interrupted.exit_code == 130);
+  CHECK_THAT(interrupted.err, Contains("interrupted: finishing the writes in flight and starting no more"));
+  CHECK_THAT(interrupted.out,
+             Contains("example1.net  applied 1 change, verified by provider") &&
+                 Contains("example2.net  not applied: interrupted before it started") &&
+                 Contains("6 domains: 1 applied, 0 in sync, 0 failed, 5 not started (interrupted)") &&
+                 Contains("run apply again to finish"));
+  CHECK(six.changed() == 1);
+
+  const ProcessResult again = spfctl_run(six.credentials, six.config, {"apply", "--auto-approve"});
+  CHECK(again.exit_code == 0);
+  CHECK_THAT(again.out, Contains("6 domains: 5 applied, 1 in sync, 0 failed"));
+  CHECK(six.changed() == 6);
+}
+
+TEST_CASE("a second interrupt ends apply at once, without waiting for the write in flight",
+          "[integration][apply][faults]") {
+  SixZones six;
+  six.fake.inject(ApiFault::slow(3s).on_writes());  // the first write takes 3 s to be carried out
+  std::atomic<pid_t> child{0};
+  std::atomic<bool> signalled{false};
+  six.fake.on_request([&](const httplib::Request& req) {
+    if (req.method == "GET" || signalled.exchange(true)) return;
+    while (child.load() == 0) std::this_thread::yield();
+    kill(child.load(), SIGINT);
+    std::this_thread::sleep_for(100ms);
+    kill(child.load(), SIGTERM);
+  });
+  const ProcessResult stopped = spfctl_run(six.credentials, six.config, {"apply", "--auto-approve"}, &child);
+  // Gone before the fake carried out the write it was waiting for.
+  const std::size_t changed_when_stopped = six.changed();
+  six.fake.on_request({});
+  CHECK(stopped.exit_code == 130);
+  CHECK(changed_when_stopped == 0);
+  CHECK_THAT(stopped.out, !Contains("applied"));
+}

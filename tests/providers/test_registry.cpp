@@ -13,8 +13,10 @@ TEST_CASE("the provider table lists the zonefile type with its capabilities and 
   REQUIRE(type != nullptr);
   CHECK(type->capabilities.multi_string);
   CHECK(type->capabilities.max_string_bytes == 255);
-  REQUIRE(type->settings.size() == 1);
+  REQUIRE(type->settings.size() == 2);
   CHECK(type->settings.front().key == "directory");
+  // Every type lists the settings the core reads for all of them.
+  for (const ProviderType& row : provider_table()) CHECK(row.settings.back().key == "write_concurrency");
   CHECK(type->docs == "docs/providers/zonefile.md");
   CHECK(find_provider_type("ZoneFile") == nullptr);
   for (const ProviderType& row : provider_table()) CHECK(row.create != nullptr);
