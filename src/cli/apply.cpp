@@ -465,12 +465,15 @@ void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outco
       ->capture_default_str()
       ->check(whole_number_up_to(999999));
   command.footer(
-      "Plans (or reads PLANFILE), prints the changes, checks them, asks for confirmation on a terminal,\n"
-      "publishes them in a safe order (chained records, then the domain's record, then deletes), and\n"
-      "reads back what was published. With PLANFILE it refuses when the configuration or DNS changed\n"
-      "since the plan was made. Without --force it refuses plans that weaken a domain's 'all', stop\n"
-      "authorising a sender the published record authorises, or delete more than --max-deletes records.\n"
-      "Exit 0 when every domain is applied and verified or already in sync, 1 otherwise.\n\n"
+      "Plans (or reads PLANFILE), prints the changes, proves what they would publish against the\n"
+      "configuration over DNS as it is now, checks them, asks for confirmation on a terminal, publishes\n"
+      "them in a safe order (chained records, then the domain's record, then deletes), and reads back\n"
+      "what was published. With PLANFILE it refuses when the configuration or DNS changed since the plan\n"
+      "was made. Without --force it refuses plans that weaken a domain's 'all', stop authorising an\n"
+      "address or sender the published record authorises, or delete more than --max-deletes records.\n"
+      "The first Ctrl-C lets the writes in flight finish and starts no more; a second stops at once.\n"
+      "Exit 0 when every domain is applied and verified or already in sync, 130 when interrupted,\n"
+      "1 otherwise.\n\n"
       "Examples:\n"
       "  spfctl apply                                  (plan, review, type yes)\n"
       "  spfctl plan --out plan.json && spfctl apply plan.json --auto-approve\n"

@@ -42,7 +42,7 @@ providers::ProviderEnvironment environment(std::vector<std::string> bodies) {
   out.getenv = [](const std::string&) -> std::optional<std::string> { return "secret-value"; };
   out.http = std::make_shared<ScriptedClient>(std::move(bodies));
   out.sleep = [](milliseconds) {};
-  out.rate_limiter = std::make_shared<http::RateLimiter>(http::RateLimit{100000, milliseconds(1)});
+  out.rate_limiter = std::make_shared<http::RateLimiter>(http::RateLimit{1000, milliseconds(1)});
   return out;
 }
 
