@@ -54,6 +54,31 @@ bool intersects(const std::vector<std::string>& sorted_a, const std::vector<std:
 
 namespace detail {
 
+// Records one evaluation may still read, shared by every walker it starts on its thread (the
+// published targets it computes included): a hostile server that makes up new names as it is
+// asked, or a record with thousands of includes, cannot make one evaluation read without end.
+thread_local int* t_records_left = nullptr;
+
+// Installs a fresh budget for an evaluation started outside any other on this thread.
+class RecordBudget {
+ public:
+  RecordBudget() {
+    if (t_records_left) return;
+    m_left = spf::k_max_records_per_walk;
+    t_records_left = &m_left;
+    m_installed = true;
+  }
+  RecordBudget(const RecordBudget&) = delete;
+  RecordBudget& operator=(const RecordBudget&) = delete;
+  ~RecordBudget() {
+    if (m_installed) t_records_left = nullptr;
+  }
+
+ private:
+  int m_left = 0;
+  bool m_installed = false;
+};
+
 // One evaluation context. A snapshot walker computes published records' maps for the memo and
 // reads the snapshot only; a root walker evaluates a record that is not (yet) published at its
 // domain, possibly through an overlay, and must not reuse memoized maps that read the names it
@@ -91,7 +116,6 @@ class Walker {
   std::vector<std::string> m_ancestors;
   std::vector<std::string> m_shadowed;  // sorted
   std::vector<std::string> m_txt_names;
-  int m_fetched = 0;  // records this walker read
 };
 
 std::shared_ptr<const RecordMap> Walker::target(const std::string& name) {
@@ -106,12 +130,14 @@ std::shared_ptr<const RecordMap> Walker::target(const std::string& name) {
     RecordMap deep;
     deep.error = "includes nested more than " + std::to_string(spf::k_max_nesting) +
                  " deep (receivers return permerror long before)";
+    deep.cut = true;
     return std::make_shared<const RecordMap>(std::move(deep));
   }
-  if (m_fetched >= spf::k_max_records_per_walk) {
+  if (t_records_left && *t_records_left <= 0) {
     RecordMap wide;
     wide.error = "the policy reads more than " + std::to_string(spf::k_max_records_per_walk) +
                  " records (receivers return permerror after 10 lookups)";
+    wide.cut = true;
     return std::make_shared<const RecordMap>(std::move(wide));
   }
   if (m_snapshot) {
@@ -134,7 +160,7 @@ std::shared_ptr<const RecordMap> Walker::target(const std::string& name) {
 }
 
 RecordMap Walker::fetch(const std::string& name) {
-  ++m_fetched;
+  if (t_records_left) --*t_records_left;
   RecordMap out;
   out.txt_names = {name};
   const dns::Answer answer = m_resolver.query(name, dns::RrType::TXT);
@@ -257,10 +283,12 @@ RecordMap Walker::evaluate(const spf::Record& record, const std::string& domain)
     run_qualifier = qualifier;
     run.add(set);
   };
+  bool cut = false;  // a target was cut short by the walk's bounds: so is this evaluation
   auto fail = [&](std::string message) {
     RecordMap failed;
     failed.error = std::move(message);
     failed.txt_names = std::move(m_txt_names);
+    failed.cut = cut;
     return failed;
   };
   auto make_opaque = [&](TermMap& term, const spf::Mechanism& m, std::string shown, std::string reason,
@@ -274,6 +302,7 @@ RecordMap Walker::evaluate(const spf::Record& record, const std::string& domain)
   auto follow = [&](TermMap& term, const std::string& text, const std::string& name) -> std::string {
     term.target = target(name);
     const RecordMap& t = *term.target;
+    cut = cut || t.cut;
     merge_names(m_txt_names, t.txt_names);
     if (!t.ok()) {
       if (t.selection == spf::Selection::none)
@@ -447,6 +476,7 @@ void Walker::finish(RecordMap& out) {
 }  // namespace detail
 
 RecordMap PolicyMapper::evaluate(const spf::Record& record, std::string_view domain) {
+  const detail::RecordBudget budget;
   const std::string name = dns::normalize_name(domain);
   detail::Walker walker(*this, m_snapshot, nullptr, false, {name}, {name});
   return walker.evaluate(record, name);
@@ -454,6 +484,7 @@ RecordMap PolicyMapper::evaluate(const spf::Record& record, std::string_view dom
 
 RecordMap PolicyMapper::evaluate(const spf::Record& record, std::string_view domain,
                                  dns::OverlayResolver& overlay) {
+  const detail::RecordBudget budget;
   const std::string name = dns::normalize_name(domain);
   std::vector<std::string> shadowed = overlay.names();
   if (!std::binary_search(shadowed.begin(), shadowed.end(), name))
@@ -465,6 +496,7 @@ RecordMap PolicyMapper::evaluate(const spf::Record& record, std::string_view dom
 std::shared_ptr<const RecordMap> PolicyMapper::published(std::string_view name) {
   const std::string normalized = dns::normalize_name(name);
   if (auto known = memoized(normalized)) return known;
+  const detail::RecordBudget budget;
   detail::Walker walker(*this, m_snapshot, nullptr, true, {normalized});
   return memoize(normalized, walker.fetch(normalized));
 }
@@ -477,6 +509,8 @@ std::shared_ptr<const RecordMap> PolicyMapper::memoized(const std::string& name)
 
 std::shared_ptr<const RecordMap> PolicyMapper::memoize(const std::string& name, RecordMap map) {
   auto shared = std::make_shared<const RecordMap>(std::move(map));
+  // A map cut short by one walk's bounds depends on where that walk started: not the name's own.
+  if (shared->cut) return shared;
   std::lock_guard lock(m_mutex);
   return m_published.emplace(name, std::move(shared)).first->second;  // the first one stored wins
 }

@@ -86,6 +86,10 @@ struct RecordMap {
   int void_lookups = 0;
   std::vector<TermMap> terms;          // one per term of an evaluated record (empty for published())
   std::vector<std::string> txt_names;  // every name whose TXT records were read, sorted
+  // The error comes from the walk's bounds (nesting deeper than spf::k_max_nesting, more than
+  // spf::k_max_records_per_walk records read in one evaluation): it depends on where the walk
+  // started, so it is never memoized for the name.
+  bool cut = false;
 
   bool ok() const { return error.empty(); }
 };

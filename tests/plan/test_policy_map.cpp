@@ -254,3 +254,31 @@ TEST_CASE("range_text shows one CIDR block when the range is one", "[plan][polic
   CHECK(range_text({ip("192.0.2.1"), ip("192.0.2.6")}) == "192.0.2.1-192.0.2.6");
   CHECK(range_text({ip("2001:db8::"), ip("2001:db8::ffff")}) == "2001:db8::/112");
 }
+
+TEST_CASE("walks are bounded in depth and in records read, and a cut walk is not memoized",
+          "[plan][policymap]") {
+  Snapshot s;
+  // A chain c0 → c1 → ... → c70 ending in one address.
+  for (int i = 0; i < 70; ++i)
+    s.spf(("c" + std::to_string(i) + ".example").c_str(),
+          "v=spf1 include:c" + std::to_string(i + 1) + ".example -all");
+  s.spf("c70.example", "v=spf1 ip4:192.0.2.1 -all");
+  PolicyMapper mapper(s.dns);
+  const RecordMap deep = mapper.evaluate(record("v=spf1 include:c0.example -all"), "example.com");
+  CHECK_THAT(deep.error, Contains("includes nested more than 64 deep"));
+  // From c60 the same chain is 10 deep: the cut above was not kept for c60.
+  const RecordMap shallow = mapper.evaluate(record("v=spf1 include:c60.example -all"), "example.com");
+  CHECK(shallow.ok());
+  CHECK(shallow.pass == cidrs({"192.0.2.1/32"}));
+
+  // One record naming 1100 senders, each a record of its own.
+  std::string wide = "v=spf1";
+  for (int i = 0; i < 1100; ++i) {
+    const std::string name = "w" + std::to_string(i) + ".example";
+    s.spf(name.c_str(), "v=spf1 ip4:198.51.100.1 -all");
+    wide += " include:" + name;
+  }
+  const RecordMap many = mapper.evaluate(record(wide + " -all"), "example.com");
+  CHECK_THAT(many.error, Contains("the policy reads more than 1000 records"));
+  CHECK(mapper.published("w1099.example")->ok());  // on its own, a fine record
+}
