@@ -335,8 +335,9 @@ class CloudflareProvider : public Provider {
     std::vector<int> out;
     if (!body.is_object() || !body.contains("errors") || !body["errors"].is_array()) return out;
     for (const auto& error : body["errors"])
-      if (error.is_object() && error.contains("code") && error["code"].is_number_integer())
-        out.push_back(error["code"].get<int>());
+      if (error.is_object() && error.contains("code") && error["code"].is_number_integer() &&
+          error["code"].get<std::int64_t>() >= 0 && error["code"].get<std::int64_t>() <= 1000000)
+        out.push_back(static_cast<int>(error["code"].get<std::int64_t>()));
     return out;
   }
 
@@ -350,7 +351,7 @@ class CloudflareProvider : public Provider {
       std::string part = message != error.end() && message->is_string() ? message->get<std::string>()
                                                                         : std::string("(no message)");
       if (error.contains("code") && error["code"].is_number_integer())
-        part += " (code " + std::to_string(error["code"].get<int>()) + ")";
+        part += " (code " + std::to_string(error["code"].get<std::int64_t>()) + ")";
       if (error.contains("error_chain") && error["error_chain"].is_array())
         for (const auto& link : error["error_chain"])
           if (link.is_object() && link.contains("message") && link["message"].is_string())

@@ -262,9 +262,10 @@ void PowerDnsProvider::fail(std::string_view context, const http::Request& reque
   } else if (response.transport_failed()) {
     message += "; is pdns_server running with api=yes and webserver=yes at " + m_options.api_url + "?";
   } else if (response.body.find("database is locked") != std::string::npos) {
-    message += "; PowerDNS's sqlite3 database was locked by another write (sqlite3 takes one writer at a "
-               "time): keep write_concurrency = 1 for this provider, stop other writers meanwhile, and run "
-               "apply again";
+    message +=
+        "; PowerDNS's sqlite3 database was locked by another write (sqlite3 takes one writer at a "
+        "time): keep write_concurrency = 1 for this provider, stop other writers meanwhile, and run "
+        "apply again";
   }
   throw Error(m_redactor.redact(message));
 }
@@ -416,9 +417,14 @@ void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& c
   // backend busy with another write answers 500) gives the same zone.
   const http::Request patch{http::Method::patch, zone_url(served), {}, json{{"rrsets", rrsets}}.dump(), true};
   const http::Response response = send(patch);
+  // An answer to a first attempt that was lost may have been the one that wrote.
   if (!response.ok())
-    fail(context + ": none of the " + std::to_string(changes.size()) +
-             (changes.size() == 1 ? " change was" : " changes were") + " applied",
+    fail(context + ": " +
+             (response.attempts > 1
+                  ? "the last of " + std::to_string(response.attempts) +
+                        " attempts failed (an earlier one may have applied the changes)"
+                  : "none of the " + std::to_string(changes.size()) +
+                        (changes.size() == 1 ? " change was" : " changes were") + " applied"),
          patch, response);
 }
 

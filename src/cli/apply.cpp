@@ -363,7 +363,9 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
       return 1;
     }
     if (!from_file) {
-      // Time passed while a person read the plan: lay the changes onto what is published now.
+      // Time passed while a person read the plan: lay the changes onto what is published now, and
+      // prove them over DNS as it is now.
+      session.forget_dns();
       Refusals again;
       prepared = prepare(runs, true, session, again);
       refuse(again, options, "DNS changed while the plan was being reviewed.");

@@ -374,6 +374,11 @@ plan::PolicyMapper& Session::mapper() {
   return *m_mapper;
 }
 
+void Session::forget_dns() {
+  m_mapper.reset();
+  m_resolver.reset();
+}
+
 std::uint64_t Session::dns_questions() const {
   return m_resolver ? m_resolver->queries_sent() : 0;
 }

@@ -86,6 +86,9 @@ class Session {
   // The run's policy mapper over its resolver (the caching one over --resolver or --zone), built on
   // first use: every evaluation of the run shares its DNS answers and maps.
   plan::PolicyMapper& mapper();
+  // Drops every DNS answer and map the run holds: the next mapper() asks DNS afresh (after a person
+  // took time to review, what apply proves must be what DNS says then).
+  void forget_dns();
 
   // DNS questions the planner sent, and whether they were answered from zone files (--zone).
   std::uint64_t dns_questions() const;

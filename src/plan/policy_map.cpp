@@ -54,24 +54,27 @@ bool intersects(const std::vector<std::string>& sorted_a, const std::vector<std:
 
 namespace detail {
 
-// Records one evaluation may still read, shared by every walker it starts on its thread (the
+// DNS questions one evaluation may still ask, shared by every walker it starts on its thread (the
 // published targets it computes included): a hostile server that makes up new names as it is
-// asked, or a record with thousands of includes, cannot make one evaluation read without end.
-thread_local int* t_records_left = nullptr;
+// asked, or a record with thousands of includes or mx terms, cannot make one evaluation ask
+// without end. Maps already computed cost nothing, so where a policy asks about that many, which
+// of two evaluations sharing a part of it is cut can depend on which computed it first; no real
+// sender comes near.
+thread_local int* t_questions_left = nullptr;
 
 // Installs a fresh budget for an evaluation started outside any other on this thread.
-class RecordBudget {
+class QuestionBudget {
  public:
-  RecordBudget() {
-    if (t_records_left) return;
-    m_left = spf::k_max_records_per_walk;
-    t_records_left = &m_left;
+  QuestionBudget() {
+    if (t_questions_left) return;
+    m_left = spf::k_max_questions_per_walk;
+    t_questions_left = &m_left;
     m_installed = true;
   }
-  RecordBudget(const RecordBudget&) = delete;
-  RecordBudget& operator=(const RecordBudget&) = delete;
-  ~RecordBudget() {
-    if (m_installed) t_records_left = nullptr;
+  QuestionBudget(const QuestionBudget&) = delete;
+  QuestionBudget& operator=(const QuestionBudget&) = delete;
+  ~QuestionBudget() {
+    if (m_installed) t_questions_left = nullptr;
   }
 
  private:
@@ -108,6 +111,9 @@ class Walker {
                  std::string& error);
   void add_answer(net::IpSet& set, const dns::Answer& answer, const spf::Mechanism& mechanism);
   void finish(RecordMap& out);
+  // Takes one DNS question from the evaluation's budget; false (and the walk cut) when it is spent.
+  bool charge();
+  RecordMap over_budget() const;
 
   PolicyMapper& m_mapper;
   dns::Resolver& m_resolver;
@@ -116,6 +122,7 @@ class Walker {
   std::vector<std::string> m_ancestors;
   std::vector<std::string> m_shadowed;  // sorted
   std::vector<std::string> m_txt_names;
+  bool m_cut = false;  // the walk ran out of its question budget
 };
 
 std::shared_ptr<const RecordMap> Walker::target(const std::string& name) {
@@ -133,17 +140,11 @@ std::shared_ptr<const RecordMap> Walker::target(const std::string& name) {
     deep.cut = true;
     return std::make_shared<const RecordMap>(std::move(deep));
   }
-  if (t_records_left && *t_records_left <= 0) {
-    RecordMap wide;
-    wide.error = "the policy reads more than " + std::to_string(spf::k_max_records_per_walk) +
-                 " records (receivers return permerror after 10 lookups)";
-    wide.cut = true;
-    return std::make_shared<const RecordMap>(std::move(wide));
-  }
   if (m_snapshot) {
     // No waiting for another thread computing the same name: two threads each inside the other's
     // name would wait for ever. Computing it twice gives the same map.
     if (auto known = m_mapper.memoized(name)) return known;
+    if (!charge()) return std::make_shared<const RecordMap>(over_budget());
     m_ancestors.push_back(name);
     RecordMap fresh = fetch(name);
     m_ancestors.pop_back();
@@ -153,14 +154,32 @@ std::shared_ptr<const RecordMap> Walker::target(const std::string& name) {
     auto known = m_mapper.published(name);
     if (!intersects(known->txt_names, m_shadowed)) return known;
   }
+  if (!charge()) return std::make_shared<const RecordMap>(over_budget());
   m_ancestors.push_back(name);
   RecordMap fresh = fetch(name);
   m_ancestors.pop_back();
   return std::make_shared<const RecordMap>(std::move(fresh));
 }
 
+bool Walker::charge() {
+  if (!t_questions_left) return true;
+  if (*t_questions_left <= 0) {
+    m_cut = true;
+    return false;
+  }
+  --*t_questions_left;
+  return true;
+}
+
+RecordMap Walker::over_budget() const {
+  RecordMap out;
+  out.error = "the policy asks more than " + std::to_string(spf::k_max_questions_per_walk) +
+              " DNS questions (receivers return permerror after 10 lookups)";
+  out.cut = true;
+  return out;
+}
+
 RecordMap Walker::fetch(const std::string& name) {
-  if (t_records_left) --*t_records_left;
   RecordMap out;
   out.txt_names = {name};
   const dns::Answer answer = m_resolver.query(name, dns::RrType::TXT);
@@ -207,6 +226,10 @@ bool Walker::addresses(const spf::Mechanism& mechanism, const std::string& domai
     return true;
   }
   auto ask = [&](const std::string& name, dns::RrType type, dns::Answer& answer) {
+    if (!charge()) {
+      error = "'" + text + "': " + over_budget().error;
+      return false;
+    }
     answer = m_resolver.query(name, type);
     if (!answer.failed()) return true;
     error = "'" + text + "': " + failure(answer, type, name);
@@ -288,7 +311,7 @@ RecordMap Walker::evaluate(const spf::Record& record, const std::string& domain)
     RecordMap failed;
     failed.error = std::move(message);
     failed.txt_names = std::move(m_txt_names);
-    failed.cut = cut;
+    failed.cut = cut || m_cut;
     return failed;
   };
   auto make_opaque = [&](TermMap& term, const spf::Mechanism& m, std::string shown, std::string reason,
@@ -378,6 +401,7 @@ RecordMap Walker::evaluate(const spf::Record& record, const std::string& domain)
       }
       case spf::MechanismKind::exists: {
         if (!has_macro(m->domain) && dns::is_queryable(*m->domain)) {
+          if (!charge()) return fail("'" + text + "': " + over_budget().error);
           const dns::Answer answer = m_resolver.query(*m->domain, dns::RrType::A);
           if (answer.failed()) return fail("'" + text + "': " + failure(answer, dns::RrType::A, *m->domain));
           if (answer.is_void()) term.void_lookups = 1;
@@ -476,7 +500,7 @@ void Walker::finish(RecordMap& out) {
 }  // namespace detail
 
 RecordMap PolicyMapper::evaluate(const spf::Record& record, std::string_view domain) {
-  const detail::RecordBudget budget;
+  const detail::QuestionBudget budget;
   const std::string name = dns::normalize_name(domain);
   detail::Walker walker(*this, m_snapshot, nullptr, false, {name}, {name});
   return walker.evaluate(record, name);
@@ -484,7 +508,7 @@ RecordMap PolicyMapper::evaluate(const spf::Record& record, std::string_view dom
 
 RecordMap PolicyMapper::evaluate(const spf::Record& record, std::string_view domain,
                                  dns::OverlayResolver& overlay) {
-  const detail::RecordBudget budget;
+  const detail::QuestionBudget budget;
   const std::string name = dns::normalize_name(domain);
   std::vector<std::string> shadowed = overlay.names();
   if (!std::binary_search(shadowed.begin(), shadowed.end(), name))
@@ -496,7 +520,7 @@ RecordMap PolicyMapper::evaluate(const spf::Record& record, std::string_view dom
 std::shared_ptr<const RecordMap> PolicyMapper::published(std::string_view name) {
   const std::string normalized = dns::normalize_name(name);
   if (auto known = memoized(normalized)) return known;
-  const detail::RecordBudget budget;
+  const detail::QuestionBudget budget;
   detail::Walker walker(*this, m_snapshot, nullptr, true, {normalized});
   return memoize(normalized, walker.fetch(normalized));
 }

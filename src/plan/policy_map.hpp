@@ -87,7 +87,7 @@ struct RecordMap {
   std::vector<TermMap> terms;          // one per term of an evaluated record (empty for published())
   std::vector<std::string> txt_names;  // every name whose TXT records were read, sorted
   // The error comes from the walk's bounds (nesting deeper than spf::k_max_nesting, more than
-  // spf::k_max_records_per_walk records read in one evaluation): it depends on where the walk
+  // spf::k_max_questions_per_walk DNS questions in one evaluation): it depends on where the walk
   // started, so it is never memoized for the name.
   bool cut = false;
 

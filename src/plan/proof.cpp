@@ -143,20 +143,36 @@ Proof prove(PolicyMapper& mapper, std::string_view domain, const PolicyMap& poli
 }
 
 std::vector<std::string> wide_ranges(const RecordMap& policy, const spf::Record& intended) {
+  // Where the policy ends in pass, whatever conditions come first ("fail if exists:... matches,
+  // otherwise pass" passes the rest of the internet), and where a sender it includes does: such an
+  // include is a condition here, but the sender passes those addresses. (A pass that only a
+  // condition gives, as in "pass if exists:%{i}.list matches, otherwise fail", is the
+  // condition's to limit.)
+  const auto ends_in_pass = [](const Outcome& o) { return o.result == spf::Result::pass; };
+  std::vector<net::IpSet> by_term(intended.terms.size());
+  net::IpSet passing = policy.map.ranges_where(ends_in_pass);
+  for (std::size_t i = 0; i < intended.terms.size() && i < policy.terms.size(); ++i) {
+    const TermMap& term = policy.terms[i];
+    const spf::Mechanism* m = intended.terms[i].mechanism();
+    if (m && m->qualifier != spf::Qualifier::pass) continue;
+    by_term[i] = term.addresses;
+    if (m && m->kind == spf::MechanismKind::all) by_term[i] = net::IpSet::everything();
+    if (term.target) {
+      by_term[i].add(term.target->map.ranges_where(ends_in_pass));
+      passing.add(term.target->map.ranges_where(ends_in_pass));
+    }
+  }
   std::vector<std::string> out;
-  for (const net::Cidr& block : policy.pass.to_cidrs()) {
+  for (const net::Cidr& block : passing.to_cidrs()) {
     const int widest = block.network.is_v4() ? config::k_min_ip4_prefix : config::k_min_ip6_prefix;
     if (block.prefix >= widest) continue;
     net::IpSet wide;
     wide.add(block);
     std::string from;
-    for (std::size_t i = 0; i < intended.terms.size() && i < policy.terms.size(); ++i) {
-      const spf::Mechanism* m = intended.terms[i].mechanism();
-      if (!m || m->qualifier != spf::Qualifier::pass) continue;
-      net::IpSet matched = policy.terms[i].addresses;
-      if (m->kind == spf::MechanismKind::all) matched = net::IpSet::everything();
+    for (std::size_t i = 0; i < by_term.size(); ++i) {
+      net::IpSet matched = by_term[i];
       matched.intersect(wide);
-      if (!matched.empty()) from += (from.empty() ? "" : ", ") + spf::to_string(*m);
+      if (!matched.empty()) from += (from.empty() ? "" : ", ") + spf::to_string(intended.terms[i]);
     }
     out.push_back(block.to_string() + (from.empty() ? "" : " (" + from + ")"));
   }

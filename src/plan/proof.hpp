@@ -62,8 +62,9 @@ struct PublishedPolicy {
 PublishedPolicy evaluate_state(PolicyMapper& mapper, std::string_view domain, const TxtState& state);
 
 // Breadth: the blocks wider than spfctl accepts as a sender (IPv4 shorter than /8, IPv6 shorter
-// than /16, the limits of ip4 and ip6 entries) that `policy` passes, each with the terms of
-// `intended` it comes from: "0.0.0.0/0 (include:everyone.example)". Empty when there are none.
+// than /16, the limits of ip4 and ip6 entries) where `policy`, or a sender it includes, ends in
+// pass (conditions met first included), each with the terms of `intended` it comes from:
+// "0.0.0.0/0 (include:everyone.example)". Empty when there are none.
 std::vector<std::string> wide_ranges(const RecordMap& policy, const spf::Record& intended);
 
 // wide_ranges() as one phrase for messages: "0.0.0.0/0 (+all) and ::/0 (+all)"; "" when none.

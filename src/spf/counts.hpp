@@ -16,8 +16,9 @@ inline constexpr int k_count_ceiling = 1'000'000;
 // lookup, so such a policy is far over the limit of 10 anyway.
 inline constexpr int k_max_nesting = 64;
 
-// Distinct records one walk reads at most (a receiver reads at most 11).
-inline constexpr int k_max_records_per_walk = 1000;
+// DNS questions one walk asks at most: the records it reads and the a, mx and exists questions of
+// their terms. A receiver asks at most about 230 (10 lookups, each mx with 10 hosts, A and AAAA).
+inline constexpr int k_max_questions_per_walk = 5000;
 
 // a + b for counts (both ≥ 0), at most k_count_ceiling.
 constexpr int add_counts(int a, int b) noexcept {

@@ -66,7 +66,8 @@ class Expander {
   std::string m_root;
   // Keyed by (name, decides): a redirect target's 'all' is judged, an include target's is not.
   std::map<std::pair<std::string, bool>, Expanded> m_expanded;
-  int m_records_read = 0;
+  int m_questions = 0;  // DNS questions asked, at most k_max_questions_per_walk
+  bool m_over_budget = false;
 };
 
 void Expander::read_record(ExpansionNode& n) {
@@ -133,7 +134,7 @@ ExpansionNode Expander::node(const std::string& domain, const std::string& via, 
   ExpansionNode n;
   n.domain = dns::normalize_name(domain);
   n.via = via;
-  ++m_records_read;
+  ++m_questions;
   read_record(n);
   if (n.txt.failed()) incomplete = true;
   if (!via.empty() && n.txt.is_void()) ++n.void_lookups;
@@ -158,12 +159,26 @@ ExpansionNode Expander::node(const std::string& domain, const std::string& via, 
     n.lookups = add_counts(n.lookups, child.lookups);
     n.void_lookups = add_counts(n.void_lookups, child.void_lookups);
   }
+  for (const TermLookups& term : n.terms)
+    if (term.cut) n.lookups = k_count_ceiling;  // not followed, and far over every limit
   if (!via.empty()) m_expanded[{n.domain, decides}] = {{n.lookups, n.void_lookups}, parent};
   return n;
 }
 
 bool Expander::ask(const ExpansionNode& n, const std::string& term, const std::string& name, dns::RrType type,
                    dns::Answer* out) {
+  if (m_questions >= k_max_questions_per_walk) {
+    // Not asked: the tree is incomplete, and far over the lookup limit anyway.
+    if (!m_over_budget)
+      problem(Severity::error, n.domain,
+              "'" + term + "' at " + n.domain +
+                  " and the terms after it are not looked up: the policy asks more than " +
+                  std::to_string(k_max_questions_per_walk) +
+                  " DNS questions; receivers return permerror long before");
+    incomplete = m_over_budget = true;
+    return false;
+  }
+  ++m_questions;
   dns::Answer answer = m_resolver.query(name, type);
   if (answer.failed()) {
     incomplete = true;
@@ -201,15 +216,16 @@ void Expander::follow(ExpansionNode& n, TermLookups& term, const std::string& ta
     leaf.void_lookups = known->void_lookups;
     n.children.push_back(std::move(leaf));
   } else if (ancestors.size() >= static_cast<std::size_t>(k_max_nesting) ||
-             m_records_read >= k_max_records_per_walk) {
+             m_questions >= k_max_questions_per_walk) {
     term.cut = true;
     term.lookups = k_count_ceiling;
-    problem(Severity::error, n.domain,
-            "'" + term.text + "' at " + n.domain + " is not followed: " +
-                (m_records_read >= k_max_records_per_walk
-                     ? "the policy reads more than " + std::to_string(k_max_records_per_walk) + " records"
-                     : "includes nest more than " + std::to_string(k_max_nesting) + " deep") +
-                ", far over the lookup limit: receivers return permerror");
+    problem(
+        Severity::error, n.domain,
+        "'" + term.text + "' at " + n.domain + " is not followed: " +
+            (m_questions >= k_max_questions_per_walk
+                 ? "the policy asks more than " + std::to_string(k_max_questions_per_walk) + " DNS questions"
+                 : "includes nest more than " + std::to_string(k_max_nesting) + " deep") +
+            ", far over the lookup limit: receivers return permerror");
     return;
   } else {
     n.children.push_back(node(name, term.text, n.domain, decides, ancestors));

@@ -40,7 +40,7 @@ struct TermLookups {
   bool macro = false;    // the target depends on macros: counted, not followed
   bool loop = false;     // include/redirect back to a record being expanded: counted, not followed
   bool cut = false;      // not followed: nested deeper than k_max_nesting, or the walk read
-                         // k_max_records_per_walk records; counted as over every limit
+                         // k_max_questions_per_walk DNS questions; counted as over every limit
   std::optional<std::size_t> child;  // the target's node in ExpansionNode::children
 };
 

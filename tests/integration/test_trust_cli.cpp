@@ -194,7 +194,8 @@ std::string senders_zone() {
   return zone_text("s.test",
                    "good TXT \"v=spf1 ip4:198.51.100.0/24 -all\"\n"
                    "everyone TXT \"v=spf1 +all\"\n"
-                   "wide TXT \"v=spf1 ip4:10.0.0.0/7 -all\"\n");
+                   "wide TXT \"v=spf1 ip4:10.0.0.0/7 -all\"\n"
+                   "guarded TXT \"v=spf1 -exists:%{i}.bl.s.test +all\"\n");
 }
 
 nlohmann::json read_json(const fs::path& path) {
@@ -302,6 +303,13 @@ TEST_CASE("senders that pass a large part of the internet are an error unless th
                         "(include:everyone.s.test): wider than /8"));
     CHECK(w.run({"apply", "--auto-approve", "--force"}).exit_code == 1);
     CHECK(w.zone("example.com") == before);
+  }
+  SECTION("a sender passing everything but what a condition fails") {
+    w.config("[[domain]]\nname = \"example.com\"\ninclude = [\"guarded.s.test\"]\n");
+    const ProcessResult plan = w.run({"plan"});
+    CHECK(plan.exit_code == 1);
+    CHECK_THAT(plan.out, Contains("error: the policy would authorise 0.0.0.0/0 (include:guarded.s.test) and ::/0 "
+                                  "(include:guarded.s.test): wider than /8"));
   }
   SECTION("raw terms") {
     w.config("[[domain]]\nname = \"example.com\"\nraw = [\"ip4:0.0.0.0/0\", \"ip6:::/0\"]\n");

@@ -508,6 +508,15 @@ TEST_CASE("rfc2136 responses: TXT answers, SOA owners, rcode and flags", "[provi
   CHECK_FALSE(response.tsig_error);
 
   CHECK_THROWS_AS(rfc2136::decode_response(Bytes{1, 2, 3}), spfctl::Error);
+  // Two TSIG records (libldns would lose the first): refused before it reads them.
+  Bytes two_tsig = {0, 1, 0x84, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  const Bytes tsig = {3,   'k', 'e',  'y',  0,    0, 250, 0,
+                      255, 0,   0,    0,    0,    0, 22,         // owner, type, class, ttl, length
+                      4,   'h', 'm',  'a',  'c',  0,             // algorithm
+                      0,   0,   0x65, 0x53, 0xf1, 0, 1,   0x2c,  // time, fudge
+                      0,   0,   0,    1,    0,    0, 0,   0};    // mac size, id, error, other
+  for (int i = 0; i < 2; ++i) two_tsig.insert(two_tsig.end(), tsig.begin(), tsig.end());
+  CHECK_THROWS_WITH(rfc2136::decode_response(two_tsig), Catch::Contains("carries 2 TSIG records"));
   CHECK(rfc2136::rcode_name(5) == "REFUSED");
   CHECK(rfc2136::rcode_name(8) == "NXRRSET");
   CHECK(rfc2136::rcode_name(9) == "NOTAUTH");
@@ -518,11 +527,11 @@ TEST_CASE("rfc2136 provider: capabilities, zones given, checks before any messag
   Table table = keyed();
   table.settings["server"] = "127.0.0.1:9";  // nothing is sent in this test
   table.settings["zones"] = "example.com, mail.example.com";
-  const auto provider =
-      make_rfc2136(provider_config(table), {.getenv = [&](const std::string& name) -> std::optional<std::string> {
-                     if (name == "TSIG_SECRET") return k_secret;
-                     return std::nullopt;
-                   }});
+  const auto provider = make_rfc2136(provider_config(table),
+                                     {.getenv = [&](const std::string& name) -> std::optional<std::string> {
+                                       if (name == "TSIG_SECRET") return k_secret;
+                                       return std::nullopt;
+                                     }});
   const Capabilities& capabilities = provider->capabilities();
   CHECK(capabilities.multi_string);
   CHECK(capabilities.batch);
@@ -560,11 +569,11 @@ TEST_CASE("rfc2136 provider: the example of docs/providers/rfc2136.md loads", "[
   const auto config =
       spfctl::config::load_config_text(text.substr(start + 8, end - start - 8), "spfctl.toml");
   REQUIRE(config.providers.count("primary") == 1);
-  const auto settings = parse_rfc2136_settings(config.providers.at("primary"),
-                                               {.getenv = [](const std::string& name) -> std::optional<std::string> {
-                                                 if (name == "SPFCTL_TSIG_SECRET") return k_secret;
-                                                 return std::nullopt;
-                                               }});
+  const auto settings = parse_rfc2136_settings(
+      config.providers.at("primary"), {.getenv = [](const std::string& name) -> std::optional<std::string> {
+        if (name == "SPFCTL_TSIG_SECRET") return k_secret;
+        return std::nullopt;
+      }});
   CHECK(settings.server.to_string() == "192.0.2.53:53");
   REQUIRE(settings.key);
   CHECK(settings.key->name == "spfctl-key");
