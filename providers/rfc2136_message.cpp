@@ -402,20 +402,21 @@ std::string tsig_error_name(std::uint16_t error) {
 
 namespace {
 
-// The TSIG records in `wire`, all sections walked; nullopt when the message does not walk.
-std::optional<unsigned> tsig_records(const Bytes& wire) {
-  if (wire.size() < 12) return std::nullopt;
+// The TSIG records in `wire`, as far as its records can be walked (a reader that stops at a
+// malformed record has seen those before it).
+unsigned tsig_records(const Bytes& wire) {
+  if (wire.size() < 12) return 0;
   std::size_t at = 12;
   for (unsigned i = 0; i < read_u16(wire, 4); ++i) {
     const auto end = skip_name(wire, at);
-    if (!end || *end + 4 > wire.size()) return std::nullopt;
+    if (!end || *end + 4 > wire.size()) return 0;
     at = *end + 4;
   }
   unsigned found = 0;
   const unsigned records = read_u16(wire, 6) + read_u16(wire, 8) + read_u16(wire, 10);
   for (unsigned i = 0; i < records; ++i) {
     const auto end = skip_name(wire, at);
-    if (!end || *end + 10 > wire.size()) return std::nullopt;
+    if (!end || *end + 10 > wire.size()) break;
     if (read_u16(wire, *end) == k_type_tsig) ++found;
     at = *end + 10 + read_u16(wire, *end + 8);
   }
@@ -427,8 +428,8 @@ std::optional<unsigned> tsig_records(const Bytes& wire) {
 Response decode_response(const Bytes& wire) {
   // libldns loses all but the last of several TSIG records (RFC 8945 allows one, last): refused
   // before it reads them.
-  if (const auto tsig = tsig_records(wire); tsig && *tsig > 1)
-    throw Error("rfc2136: the server's answer carries " + std::to_string(*tsig) +
+  if (const unsigned tsig = tsig_records(wire); tsig > 1)
+    throw Error("rfc2136: the server's answer carries " + std::to_string(tsig) +
                 " TSIG records; a DNS message has at most one");
   ldns_pkt* raw = nullptr;
   if (ldns_wire2pkt(&raw, wire.data(), wire.size()) != LDNS_STATUS_OK || raw == nullptr) {
