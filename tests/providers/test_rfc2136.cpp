@@ -508,7 +508,8 @@ TEST_CASE("rfc2136 responses: TXT answers, SOA owners, rcode and flags", "[provi
   CHECK_FALSE(response.tsig_error);
 
   CHECK_THROWS_AS(rfc2136::decode_response(Bytes{1, 2, 3}), spfctl::Error);
-  // Two TSIG records (libldns would lose the first): refused before it reads them.
+  // Two TSIG records: libldns would lose the first (a leak under the sanitizers), so it never reads
+  // the additional section; the TSIG record read is the last, as RFC 8945 places it.
   Bytes two_tsig = {0, 1, 0x84, 0, 0, 0, 0, 0, 0, 0, 0, 2};
   const Bytes tsig = {3,   'k', 'e',  'y',  0,    0, 250, 0,
                       255, 0,   0,    0,    0,    0, 22,         // owner, type, class, ttl, length
@@ -516,7 +517,8 @@ TEST_CASE("rfc2136 responses: TXT answers, SOA owners, rcode and flags", "[provi
                       0,   0,   0x65, 0x53, 0xf1, 0, 1,   0x2c,  // time, fudge
                       0,   0,   0,    1,    0,    0, 0,   0};    // mac size, id, error, other
   for (int i = 0; i < 2; ++i) two_tsig.insert(two_tsig.end(), tsig.begin(), tsig.end());
-  CHECK_THROWS_WITH(rfc2136::decode_response(two_tsig), Catch::Contains("carries 2 TSIG records"));
+  const rfc2136::Response signed_twice = rfc2136::decode_response(two_tsig);
+  CHECK(signed_twice.tsig_error == std::optional<std::uint16_t>(0));
   CHECK(rfc2136::rcode_name(5) == "REFUSED");
   CHECK(rfc2136::rcode_name(8) == "NXRRSET");
   CHECK(rfc2136::rcode_name(9) == "NOTAUTH");
