@@ -20,6 +20,7 @@
 #include "providers/cloudflare.hpp"
 #include "providers/godaddy.hpp"
 #include "providers/powerdns.hpp"
+#include "providers/registry.hpp"
 
 namespace {
 
@@ -69,14 +70,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::unique_ptr<providers::Provider> provider;
   switch (data[0] % 3) {
     case 0:
-      provider = providers::make_cloudflare(settings("cloudflare", {{"token_env", "T"}}), environment);
+      provider = providers::create_provider(settings("cloudflare", {{"token_env", "T"}}), environment);
       break;
     case 1:
-      provider =
-          providers::make_godaddy(settings("godaddy", {{"key_env", "K"}, {"secret_env", "S"}}), environment);
+      provider = providers::create_provider(settings("godaddy", {{"key_env", "K"}, {"secret_env", "S"}}),
+                                            environment);
       break;
     default:
-      provider = providers::make_powerdns(
+      provider = providers::create_provider(
           settings("powerdns", {{"api_url", "http://127.0.0.1:1"}, {"api_key_env", "P"}}), environment);
       break;
   }

@@ -9,14 +9,13 @@
 #include <thread>
 #include <utility>
 
-#include "config/checks.hpp"
-#include "config/config.hpp"
 #include "dns/resolver.hpp"
 #include "error.hpp"
 #include "http/curl_client.hpp"
 #include "http/redact.hpp"
 #include "http/retry.hpp"
 #include "providers/json_answer.hpp"
+#include "providers/settings.hpp"
 #include "spf/select.hpp"
 #include "util/text.hpp"
 
@@ -39,8 +38,6 @@ constexpr int k_create_attempts = 3;
 // Duplicate-record error codes: "The record already exists." / "An identical record already exists."
 constexpr int k_code_exists = 81057;
 constexpr int k_code_identical = 81058;
-
-const std::vector<std::string> k_settings = {"api_url", "timeout", "token_env"};
 
 std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
@@ -633,55 +630,14 @@ TxtValue parse_cloudflare_content(std::string_view content) {
   return {cut(content)};
 }
 
-std::unique_ptr<Provider> make_cloudflare(const config::ProviderConfig& provider_config,
+std::unique_ptr<Provider> make_cloudflare(const ProviderSettings& settings,
                                           const ProviderEnvironment& environment) {
-  const std::string context = "[providers." + provider_config.name + "]";
-  std::vector<config::Diagnostic> problems;
-  for (const auto& [key, setting] : provider_config.settings) {
-    if (std::ranges::find(k_settings, key) != k_settings.end()) continue;
-    const std::string match = util::closest_match(key, k_settings);
-    problems.push_back(
-        {setting.location, "unknown setting " + in_quotes(key) + " in " + context +
-                               (match.empty() ? " (a cloudflare provider takes: " + join(k_settings) + ")"
-                                              : "; did you mean " + in_quotes(match) + "?")});
-  }
-  std::string api_url(k_cloudflare_api_url);
-  if (auto found = provider_config.settings.find("api_url"); found != provider_config.settings.end()) {
-    api_url = found->second.value;
-    while (api_url.ends_with('/')) api_url.pop_back();
-    try {
-      http::check_api_url(api_url);
-    } catch (const Error& error) {
-      problems.push_back({found->second.location, "api_url in " + context + ": " + error.what()});
-    }
-  }
   http::CurlOptions curl;
-  if (auto found = provider_config.settings.find("timeout"); found != provider_config.settings.end()) {
-    const config::CheckedTimeout timeout = config::check_timeout_seconds(found->second.value);
-    if (timeout.ok()) {
-      curl.total_timeout = timeout.value;
-      curl.connect_timeout = std::min(curl.connect_timeout, timeout.value);
-    } else {
-      problems.push_back({found->second.location, "timeout in " + context + " " + timeout.error});
-    }
-  }
-  const auto token_setting = provider_config.settings.find("token_env");
-  if (token_setting == provider_config.settings.end())
-    problems.push_back({provider_config.location,
-                        context +
-                            " needs token_env, the name of the environment variable holding a Cloudflare "
-                            "API token: token_env = \"CLOUDFLARE_API_TOKEN\""});
-  if (!problems.empty()) throw config::ConfigError(std::move(problems));
-
-  const std::string& variable = token_setting->second.value;
-  const std::string token = environment.read(variable);
-  if (token.empty())
-    throw Error("cloudflare provider " + in_quotes(provider_config.name) + ": the environment variable " +
-                variable +
-                " (token_env) is not set or empty; export a Cloudflare API token with the permissions "
-                "Zone:Read and DNS:Edit in it");
-  return std::make_unique<CloudflareProvider>(provider_config.name, api_url, variable, token, curl,
-                                              environment);
+  curl.total_timeout = settings.seconds("timeout", curl.total_timeout);
+  curl.connect_timeout = std::min(curl.connect_timeout, curl.total_timeout);
+  const std::string token = environment.secret(settings, "token_env");
+  return std::make_unique<CloudflareProvider>(settings.name, settings.text("api_url", k_cloudflare_api_url),
+                                              settings.text("token_env"), token, curl, environment);
 }
 
 }  // namespace spfctl::providers

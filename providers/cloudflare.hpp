@@ -31,6 +31,7 @@
 #include "http/client.hpp"
 #include "http/rate_limiter.hpp"
 #include "providers/provider.hpp"
+#include "providers/settings.hpp"
 
 namespace spfctl::providers {
 
@@ -39,13 +40,12 @@ inline constexpr std::string_view k_cloudflare_api_url = "https://api.cloudflare
 // Cloudflare's documented quota: 1200 requests per 5 minutes per user.
 inline constexpr http::RateLimit k_cloudflare_rate_limit{1200, std::chrono::minutes(5)};
 
-// The adapter for `config` (type "cloudflare"). Throws spfctl::Error, naming the provider and the
-// setting's place in the file, for an unknown or missing setting, a bad api_url, or a token variable
-// that is unset or empty. Sends nothing.
 const Capabilities& cloudflare_capabilities();
 
-std::unique_ptr<Provider> make_cloudflare(const config::ProviderConfig& config,
-                                          const ProviderEnvironment& environment = {});
+// The adapter for checked `settings` (type "cloudflare"). Throws spfctl::Error when the token
+// variable is unset or empty. Sends nothing.
+std::unique_ptr<Provider> make_cloudflare(const ProviderSettings& settings,
+                                          const ProviderEnvironment& environment);
 
 // The TXT content spfctl writes for `value`: each character-string quoted, separated by one space,
 // with '"' and '\' escaped and bytes that are not printable ASCII or valid UTF-8 written as \DDD.

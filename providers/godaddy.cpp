@@ -7,14 +7,13 @@
 #include <thread>
 #include <utility>
 
-#include "config/checks.hpp"
-#include "config/config.hpp"
 #include "dns/resolver.hpp"
 #include "error.hpp"
 #include "http/curl_client.hpp"
 #include "http/redact.hpp"
 #include "http/retry.hpp"
 #include "providers/json_answer.hpp"
+#include "providers/settings.hpp"
 #include "spf/select.hpp"
 #include "util/text.hpp"
 
@@ -26,8 +25,6 @@ using json = nlohmann::json;
 using http::Method;
 
 constexpr std::size_t k_max_string = 255;
-
-const std::vector<std::string> k_settings = {"api_url", "environment", "key_env", "secret_env", "timeout"};
 
 std::string in_quotes(std::string_view text) {
   return "'" + std::string(text) + "'";
@@ -352,74 +349,23 @@ const Capabilities& godaddy_capabilities() {
   return capabilities;
 }
 
-std::unique_ptr<Provider> make_godaddy(const config::ProviderConfig& provider_config,
-                                       const ProviderEnvironment& environment) {
-  const std::string context = "[providers." + provider_config.name + "]";
-  const auto& settings = provider_config.settings;
-  std::vector<config::Diagnostic> problems;
-  for (const auto& [key, setting] : settings) {
-    if (std::ranges::find(k_settings, key) != k_settings.end()) continue;
-    const std::string match = util::closest_match(key, k_settings);
-    problems.push_back(
-        {setting.location, "unknown setting " + in_quotes(key) + " in " + context +
-                               (match.empty() ? " (a godaddy provider takes: " + join(k_settings) + ")"
-                                              : "; did you mean " + in_quotes(match) + "?")});
-  }
-  std::string api_url(k_godaddy_api_url);
-  const auto environment_setting = settings.find("environment");
-  if (environment_setting != settings.end()) {
-    const std::string& value = environment_setting->second.value;
-    if (value == "ote")
-      api_url = k_godaddy_ote_api_url;
-    else if (value != "production")
-      problems.push_back(
-          {environment_setting->second.location,
-           "environment in " + context + " is " + in_quotes(value) + "; use \"production\" or \"ote\""});
-  }
-  if (auto found = settings.find("api_url"); found != settings.end()) {
-    if (environment_setting != settings.end())
-      problems.push_back({found->second.location, context + " sets both api_url and environment; keep one"});
-    api_url = found->second.value;
-    while (api_url.ends_with('/')) api_url.pop_back();
-    try {
-      http::check_api_url(api_url);
-    } catch (const Error& error) {
-      problems.push_back({found->second.location, "api_url in " + context + ": " + error.what()});
-    }
-  }
-  http::CurlOptions curl;
-  if (auto found = settings.find("timeout"); found != settings.end()) {
-    const config::CheckedTimeout timeout = config::check_timeout_seconds(found->second.value);
-    if (timeout.ok()) {
-      curl.total_timeout = timeout.value;
-      curl.connect_timeout = std::min(curl.connect_timeout, timeout.value);
-    } else {
-      problems.push_back({found->second.location, "timeout in " + context + " " + timeout.error});
-    }
-  }
-  for (const char* key : {"key_env", "secret_env"})
-    if (!settings.contains(key))
-      problems.push_back(
-          {provider_config.location,
-           context + " needs " + key + ", the name of the environment variable holding the API " +
-               (std::string_view(key) == "key_env" ? "key: key_env = \"GODADDY_API_KEY\""
-                                                   : "secret: secret_env = \"GODADDY_API_SECRET\"")});
-  if (!problems.empty()) throw config::ConfigError(std::move(problems));
+std::vector<SettingProblem> check_godaddy_settings(const ProviderSettings& settings) {
+  if (settings.has("api_url") && settings.has("environment"))
+    return {{"environment", "is set with api_url too: keep one (api_url is the environment's address)"}};
+  return {};
+}
 
-  const std::string& key_variable = settings.at("key_env").value;
-  const std::string& secret_variable = settings.at("secret_env").value;
-  const std::string key = environment.read(key_variable);
-  const std::string secret = environment.read(secret_variable);
-  for (const auto& [variable, value, setting] :
-       {std::tuple{key_variable, key, "key_env"}, std::tuple{secret_variable, secret, "secret_env"}})
-    if (value.empty())
-      throw Error("godaddy provider " + in_quotes(provider_config.name) + ": the environment variable " +
-                  variable + " (" + setting +
-                  ") is not set or empty; export the API key and secret from "
-                  "developer.godaddy.com in " +
-                  key_variable + " and " + secret_variable);
-  return std::make_unique<GoDaddyProvider>(provider_config.name, api_url, key_variable, secret_variable, key,
-                                           secret, curl, environment);
+std::unique_ptr<Provider> make_godaddy(const ProviderSettings& settings,
+                                       const ProviderEnvironment& environment) {
+  http::CurlOptions curl;
+  curl.total_timeout = settings.seconds("timeout", curl.total_timeout);
+  curl.connect_timeout = std::min(curl.connect_timeout, curl.total_timeout);
+  const std::string api_url = settings.text(
+      "api_url", settings.text("environment") == "ote" ? k_godaddy_ote_api_url : k_godaddy_api_url);
+  const std::string key = environment.secret(settings, "key_env");
+  const std::string secret = environment.secret(settings, "secret_env");
+  return std::make_unique<GoDaddyProvider>(settings.name, api_url, settings.text("key_env"),
+                                           settings.text("secret_env"), key, secret, curl, environment);
 }
 
 }  // namespace spfctl::providers

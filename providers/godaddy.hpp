@@ -21,10 +21,11 @@
 #include <chrono>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "http/rate_limiter.hpp"
-#include "providers/cloudflare.hpp"  // ProviderEnvironment
 #include "providers/provider.hpp"
+#include "providers/settings.hpp"
 
 namespace spfctl::providers {
 
@@ -34,12 +35,14 @@ inline constexpr std::string_view k_godaddy_ote_api_url = "https://api.ote-godad
 // GoDaddy's documented quota: 60 requests a minute per API key.
 inline constexpr http::RateLimit k_godaddy_rate_limit{60, std::chrono::minutes(1)};
 
-// The adapter for `config` (type "godaddy"). Throws spfctl::Error, naming the provider and the
-// setting's place in the file, for an unknown, missing or conflicting setting, a bad api_url or
-// environment, or a key or secret variable that is unset or empty. Sends nothing.
 const Capabilities& godaddy_capabilities();
 
-std::unique_ptr<Provider> make_godaddy(const config::ProviderConfig& config,
-                                       const ProviderEnvironment& environment = {});
+// Settings that conflict: api_url and environment both set.
+std::vector<SettingProblem> check_godaddy_settings(const ProviderSettings& settings);
+
+// The adapter for checked `settings` (type "godaddy"). Throws spfctl::Error when the key or secret
+// variable is unset or empty. Sends nothing.
+std::unique_ptr<Provider> make_godaddy(const ProviderSettings& settings,
+                                       const ProviderEnvironment& environment);
 
 }  // namespace spfctl::providers

@@ -7,8 +7,6 @@
 #include <stdexcept>
 #include <utility>
 
-#include "config/checks.hpp"
-#include "config/config.hpp"
 #include "dns/live_resolver.hpp"
 #include "dns/resolver.hpp"
 #include "error.hpp"
@@ -16,6 +14,7 @@
 #include "http/rate_limiter.hpp"
 #include "http/retry.hpp"
 #include "providers/json_answer.hpp"
+#include "providers/settings.hpp"
 #include "spf/select.hpp"
 #include "util/text.hpp"
 
@@ -428,82 +427,18 @@ void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& c
          patch, response);
 }
 
-std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
+std::unique_ptr<Provider> make_powerdns(const ProviderSettings& settings,
                                         const ProviderEnvironment& environment) {
-  static const std::vector<std::string> k_settings = {"api_url", "server_id", "api_key_env", "dns_server",
-                                                      "timeout"};
-  const std::string table = "[providers." + config.name + "]";
-  std::vector<config::Diagnostic> problems;
-  for (const auto& [key, setting] : config.settings) {
-    if (std::ranges::find(k_settings, key) != k_settings.end()) continue;
-    const std::string match = util::closest_match(key, k_settings);
-    problems.push_back(
-        {setting.location, "unknown setting " + in_quotes(key) + " in " + table + " of type powerdns" +
-                               (match.empty() ? "" : "; did you mean " + in_quotes(match) + "?") +
-                               " (settings: api_url, server_id, api_key_env, dns_server, timeout)"});
-  }
-  auto setting = [&](const std::string& key) -> const config::ProviderSetting* {
-    auto found = config.settings.find(key);
-    return found == config.settings.end() ? nullptr : &found->second;
-  };
-
   PowerDnsOptions options;
-  if (const auto* url = setting("api_url")) {
-    std::string text = url->value;
-    while (text.ends_with('/')) text.pop_back();
-    if (text.ends_with("/api/v1")) text.resize(text.size() - 7);
-    try {
-      http::check_api_url(text);
-      options.api_url = text;
-    } catch (const Error& e) {
-      problems.push_back({url->location, "api_url in " + table + ": " + e.what()});
-    }
-  } else {
-    problems.push_back({config.location, table + " needs api_url, the PowerDNS webserver's address, e.g. "
-                                                 "api_url = \"http://127.0.0.1:8081\""});
-  }
-  if (const auto* id = setting("server_id")) {
-    if (id->value.empty() || id->value.find('/') != std::string::npos)
-      problems.push_back({id->location, "server_id in " + table +
-                                            " must be a server name such as "
-                                            "\"localhost\", not " +
-                                            in_quotes(id->value)});
-    options.server_id = id->value;
-  }
-  if (const auto* server = setting("dns_server")) {
-    try {
-      options.dns_server = dns::parse_server_address(server->value).to_string();
-    } catch (const Error& e) {
-      problems.push_back({server->location, "dns_server in " + table + ": " + e.what()});
-    }
-  }
+  options.api_url = settings.text("api_url");
+  if (options.api_url.ends_with("/api/v1")) options.api_url.resize(options.api_url.size() - 7);
+  options.server_id = settings.text("server_id", options.server_id);
+  if (settings.has("dns_server")) options.dns_server = settings.text("dns_server");
   http::CurlOptions curl;
-  if (const auto* timeout = setting("timeout")) {
-    const config::CheckedTimeout checked = config::check_timeout_seconds(timeout->value);
-    if (checked.ok()) {
-      curl.total_timeout = checked.value;
-      curl.connect_timeout = std::min(curl.connect_timeout, checked.value);
-    } else {
-      problems.push_back({timeout->location, "timeout in " + table + " " + checked.error});
-    }
-  }
-  const auto* key_env = setting("api_key_env");
-  if (!key_env)
-    problems.push_back({config.location, table + " needs api_key_env, the name of the environment variable "
-                                                 "holding the API key, e.g. api_key_env = \"PDNS_API_KEY\""});
-  else if (!config::is_env_var_name(key_env->value))
-    problems.push_back({key_env->location, "api_key_env in " + table +
-                                               " must name an environment variable (letters, digits and "
-                                               "underscores)"});
-  if (!problems.empty()) throw config::ConfigError(std::move(problems));
-
-  options.api_key_env = key_env->value;
-  const std::string key = environment.read(options.api_key_env);
-  if (key.empty())
-    throw Error("provider " + in_quotes(config.name) + ": the environment variable " + options.api_key_env +
-                " (api_key_env at " + key_env->location.to_string() +
-                ") is not set or empty; export it with the api-key from pdns.conf before running spfctl");
-  options.api_key = key;
+  curl.total_timeout = settings.seconds("timeout", curl.total_timeout);
+  curl.connect_timeout = std::min(curl.connect_timeout, curl.total_timeout);
+  options.api_key_env = settings.text("api_key_env");
+  options.api_key = environment.secret(settings, "api_key_env");
 
   if (environment.http) {
     options.http = environment.http;

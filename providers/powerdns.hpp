@@ -21,6 +21,7 @@
 #include "http/client.hpp"
 #include "http/redact.hpp"
 #include "providers/provider.hpp"
+#include "providers/settings.hpp"
 
 namespace spfctl::providers {
 
@@ -82,17 +83,13 @@ class PowerDnsProvider : public Provider {
   std::optional<std::vector<Zone>> m_zones;
 };
 
-// A PowerDNS provider from a [providers.NAME] table of type "powerdns". Settings: api_url
-// (required; https, or http to a loopback host only), server_id (default "localhost"), api_key_env
-// (required: the name of the environment variable holding the API key), dns_server (optional,
-// ADDR[:PORT] of the server's DNS listener, asked after apply to verify), timeout (optional: seconds
-// one request may take in all, whole or decimal, above 0 and at most 300, default 60; connecting
-// takes at most 10 of them; used only when `environment.http` is empty). Throws config::ConfigError
-// listing every bad or unknown setting with its location, and spfctl::Error when the variable is
-// unset or empty (naming it, never showing a value).
 const Capabilities& powerdns_capabilities();
 
-std::unique_ptr<Provider> make_powerdns(const config::ProviderConfig& config,
+// The PowerDNS provider for checked `settings` (type "powerdns"): api_url (a trailing /api/v1 is
+// dropped), server_id (default "localhost"), api_key_env, dns_server, timeout (used only when
+// `environment.http` is empty). Throws spfctl::Error when the key variable is unset or empty
+// (naming it, never showing a value).
+std::unique_ptr<Provider> make_powerdns(const ProviderSettings& settings,
                                         const ProviderEnvironment& environment);
 
 // The API's record content for a TXT value: each string in double quotes, separated by one space;

@@ -4,16 +4,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-namespace spfctl::config {
-struct ProviderConfig;
-}
 
 namespace spfctl::http {
 class HttpClient;
@@ -65,6 +62,8 @@ struct Change {
 };
 std::string_view to_string(Change::Action action);  // "create", "update", "delete"
 
+class ProviderSettings;
+
 // What an adapter takes from the process around it; every member may be left empty for the real
 // thing. Tests fill it in to reach fakes instantly and deterministically.
 struct ProviderEnvironment {
@@ -79,8 +78,15 @@ struct ProviderEnvironment {
   // (http::shared_rate_limiter), at the provider's documented limit.
   std::shared_ptr<http::RateLimiter> rate_limiter{};
 
+  // The directory of the main configuration file: relative paths in settings are relative to it.
+  std::filesystem::path config_dir{};
+
   // The variable's value through `getenv`; "" when unset.
   std::string read(const std::string& name) const;
+  // The credential in the environment variable that setting `key` (an env_name setting) names.
+  // Throws spfctl::Error when it is unset or empty: "FILE:LINE:COL: the environment variable X named
+  // by KEY in [providers.NAME] is not set or empty: export it with <what it holds>".
+  std::string secret(const ProviderSettings& settings, std::string_view key) const;
 };
 
 // Calls for different zones may run on different threads at once; adapters guard what they share.

@@ -1,13 +1,16 @@
 // The provider types spfctl can publish to: one explicit table, one row per adapter. Adding an
-// adapter means adding its .hpp/.cpp pair and one row in registry.cpp.
+// adapter means adding its .hpp/.cpp pair and one row in registry.cpp: its capabilities, its
+// settings (the only list of them: the reader checks tables against it, `spfctl providers` shows
+// it), its checks of combinations of settings, and the function that builds it.
 #pragma once
 
-#include <filesystem>
 #include <memory>
 #include <string_view>
 #include <vector>
 
+#include "config/diagnostics.hpp"
 #include "providers/provider.hpp"
+#include "providers/settings.hpp"
 
 namespace spfctl::config {
 struct ProviderConfig;
@@ -15,28 +18,18 @@ struct ProviderConfig;
 
 namespace spfctl::providers {
 
-// What an adapter may need besides its own settings.
-struct ProviderContext {
-  // The directory of the main configuration file: relative paths in settings are relative to it.
-  std::filesystem::path config_dir;
-};
-
-// One setting of a provider type, for `spfctl providers` and the docs.
-struct SettingInfo {
-  std::string_view key;
-  std::string_view description;  // one line, with the default when there is one
-  bool required = false;
-};
-
 struct ProviderType {
   std::string_view name;     // the `type` in [providers.NAME]
   std::string_view summary;  // one line
   Capabilities capabilities;
   std::vector<SettingInfo> settings;
   std::string_view docs;  // the documentation page, relative to the source tree
-  // Builds the adapter from its validated-by-config table. Throws spfctl::Error, naming the
-  // provider and the setting, when a setting is missing or wrong.
-  std::unique_ptr<Provider> (*create)(const config::ProviderConfig& config, const ProviderContext& context);
+  // Problems in combinations of settings the reader checked one by one; may be null.
+  std::vector<SettingProblem> (*check)(const ProviderSettings& settings);
+  // Builds the adapter from its checked settings. Throws spfctl::Error for what only building can
+  // find (a credential variable that is unset). Sends nothing.
+  std::unique_ptr<Provider> (*create)(const ProviderSettings& settings,
+                                      const ProviderEnvironment& environment);
 };
 
 // Every provider type this build of spfctl can publish to, in the order `spfctl providers` lists them.
@@ -45,15 +38,18 @@ const std::vector<ProviderType>& provider_table();
 // The row for `type`, or nullptr.
 const ProviderType* find_provider_type(std::string_view type);
 
-// Builds the provider `config` describes. Throws spfctl::Error for a type this build cannot publish
-// to (with the closest available type when one is close) and for the adapter's own setting errors.
-// The settings every type takes (k_common_settings) are read by the core, not the adapter.
+// Every problem of `config`: no type or one this build cannot publish to (with the closest known),
+// and its settings' (read_settings). What the configuration loader reports with its own problems,
+// before any DNS question or API request.
+std::vector<config::Diagnostic> provider_problems(const config::ProviderConfig& config);
+
+// Builds the provider `config` describes. Throws config::ConfigError for the problems
+// provider_problems() finds, and spfctl::Error for what building finds.
 std::unique_ptr<Provider> create_provider(const config::ProviderConfig& config,
-                                          const ProviderContext& context);
+                                          const ProviderEnvironment& environment = {});
 
 // How many zones apply writes at once through the provider `config` describes: its
-// write_concurrency setting (1 to 16), else its type's Capabilities::write_concurrency. Throws
-// spfctl::Error naming the setting's place for another value.
+// write_concurrency setting, else its type's Capabilities::write_concurrency.
 int write_concurrency(const config::ProviderConfig& config);
 
 }  // namespace spfctl::providers

@@ -12,9 +12,8 @@
 #include <cstring>
 #include <ctime>
 #include <set>
+#include <sstream>
 
-#include "config/checks.hpp"
-#include "config/config.hpp"
 #include "error.hpp"
 #include "util/text.hpp"
 
@@ -176,144 +175,70 @@ Exchange tcp_exchange(const dns::ServerAddress& server, const Bytes& message,
 
 }  // namespace
 
-const std::vector<std::string>& rfc2136_setting_names() {
-  static const std::vector<std::string> names = {"server",         "key_name", "key_algorithm",
-                                                 "key_secret_env", "zones",    "timeout"};
-  return names;
+namespace {
+
+// The algorithm `text` names, as tsig_algorithms() spells it; nullopt when it is none of them.
+std::optional<std::string> algorithm_of(std::string_view text) {
+  std::string lower = util::lowercase(text);
+  if (lower == "hmac-md5.sig-alg.reg.int") lower = "hmac-md5";
+  const auto& known = rfc2136::tsig_algorithms();
+  if (std::find(known.begin(), known.end(), lower) == known.end()) return std::nullopt;
+  return lower;
 }
 
-Rfc2136Settings parse_rfc2136_settings(const config::ProviderConfig& config,
-                                       const ProviderEnvironment& environment) {
-  std::vector<config::Diagnostic> problems;
-  const std::string context = "[providers." + config.name + "]";
-  auto problem = [&](const config::SourceLocation& at, std::string message) {
-    problems.push_back({at, std::move(message)});
-  };
-  const auto& names = rfc2136_setting_names();
-  for (const auto& [key, setting] : config.settings) {
-    if (std::find(names.begin(), names.end(), key) != names.end()) continue;
-    const std::string guess = util::closest_match(key, names);
-    problem(setting.location, "unknown setting " + in_quotes(key) + " in " + context + " of type rfc2136 (" +
-                                  (guess.empty() ? "" : "did you mean " + in_quotes(guess) + "? ") +
-                                  "it takes: " + join(names) + ")");
-  }
-  auto find = [&](const std::string& key) -> const config::ProviderSetting* {
-    const auto it = config.settings.find(key);
-    return it == config.settings.end() ? nullptr : &it->second;
-  };
+}  // namespace
 
-  Rfc2136Settings settings;
-  settings.provider_name = config.name;
-  if (const auto* server = find("server")) {
-    try {
-      settings.server = dns::parse_server_address(server->value);
-    } catch (const Error& e) {
-      problem(server->location, "server in " + context + ": " + e.what());
-    }
-  } else {
-    problem(config.location, context +
-                                 " needs server = \"ADDR[:PORT]\", the IP address of the primary "
-                                 "server of its zones (port 53 unless given)");
+std::vector<SettingProblem> check_rfc2136_settings(const ProviderSettings& settings) {
+  std::vector<SettingProblem> problems;
+  const bool name = settings.has("key_name");
+  const bool secret = settings.has("key_secret_env");
+  if (secret && !name)
+    problems.push_back(
+        {"key_secret_env", "needs key_name too: the name of the TSIG key as the server knows it"});
+  if (name && !secret)
+    problems.push_back({"key_name",
+                        "needs key_secret_env too: the name of the environment variable holding the "
+                        "key's base64 secret"});
+  if (name && !check_key_name(settings.text("key_name")))
+    problems.push_back(
+        {"key_name", "is " + util::quoted(settings.text("key_name")) +
+                         ", not a TSIG key name (labels of letters, digits, '-' and '_', as in "
+                         "`keymgr -t spfctl-key hmac-sha256`)"});
+  if (settings.has("key_algorithm")) {
+    if (!name && !secret)
+      problems.push_back({"key_algorithm", "needs key_name and key_secret_env: the TSIG key it belongs to"});
+    else if (!algorithm_of(settings.text("key_algorithm")))
+      problems.push_back({"key_algorithm", "is " + util::quoted(settings.text("key_algorithm")) +
+                                               " (one of: " + util::joined(rfc2136::tsig_algorithms()) +
+                                               ")"});
   }
+  return problems;
+}
 
-  const auto* key_name = find("key_name");
-  const auto* algorithm = find("key_algorithm");
-  const auto* secret_env = find("key_secret_env");
-  if (key_name || secret_env) {
-    rfc2136::TsigKey key;
-    key.algorithm = "hmac-sha256";
-    bool complete = true;
-    if (!key_name) {
-      problem(secret_env->location,
-              "key_secret_env in " + context +
-                  " needs key_name too: the name of the TSIG key as the server knows it");
-      complete = false;
-    } else if (const auto name = check_key_name(key_name->value)) {
-      key.name = *name;
-    } else {
-      problem(key_name->location, "key_name " + in_quotes(key_name->value) + " in " + context +
-                                      " is not a TSIG key name (labels of letters, digits, '-' and '_', "
-                                      "as in `keymgr -t spfctl-key hmac-sha256`)");
-      complete = false;
-    }
-    if (algorithm) {
-      std::string lower = algorithm->value;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (lower == "hmac-md5.sig-alg.reg.int") lower = "hmac-md5";
-      const auto& known = rfc2136::tsig_algorithms();
-      if (std::find(known.begin(), known.end(), lower) != known.end()) {
-        key.algorithm = lower;
-      } else {
-        problem(algorithm->location, "unknown key_algorithm " + in_quotes(algorithm->value) + " in " +
-                                         context + " (one of: " + join(known) + ")");
-        complete = false;
-      }
-    }
-    if (!secret_env) {
-      problem(key_name->location, "key_name in " + context +
-                                      " needs key_secret_env too: the name of the environment variable "
-                                      "holding the key's base64 secret");
-      complete = false;
-    } else {
-      settings.key_secret_env = secret_env->value;
-      const std::string secret = environment.read(secret_env->value);
-      if (secret.empty()) {
-        problem(secret_env->location,
-                "the environment variable " + secret_env->value + " named by key_secret_env in " + context +
-                    " is not set or empty: export it with the TSIG key's base64 secret");
-        complete = false;
-      } else if (auto bytes = rfc2136::decode_base64(secret)) {
-        key.secret = std::move(*bytes);
-        settings.key_secret_text = secret;
-      } else {
-        problem(secret_env->location,
-                "the environment variable " + secret_env->value + " named by key_secret_env in " + context +
-                    " does not hold a base64 TSIG secret (the `secret:` that "
-                    "`keymgr -t NAME hmac-sha256` prints, or the `secret` of tsig-keygen)");
-        complete = false;
-      }
-    }
-    if (complete) settings.key = std::move(key);
-  } else if (algorithm) {
-    problem(algorithm->location,
-            "key_algorithm in " + context + " needs key_name and key_secret_env: the TSIG key it belongs to");
-  }
-
-  if (const auto* zones = find("zones")) {
-    std::string text = zones->value;
-    std::replace(text.begin(), text.end(), ',', ' ');
-    std::size_t at = 0;
-    while (at < text.size()) {
-      const std::size_t start = text.find_first_not_of(' ', at);
-      if (start == std::string::npos) break;
-      const std::size_t end = std::min(text.find(' ', start), text.size());
-      const std::string zone = text.substr(start, end - start);
-      at = end;
-      const config::Checked checked = config::check_domain_name(zone);
-      if (!checked.ok()) {
-        problem(zones->location, "zones in " + context + ": " + checked.error);
-      } else if (std::find(settings.zones.begin(), settings.zones.end(), checked.value) ==
-                 settings.zones.end()) {
-        settings.zones.push_back(checked.value);
-      }
-    }
-    if (settings.zones.empty() && problems.empty())
-      problem(zones->location, "zones in " + context +
-                                   " lists no zone: write the zone apexes separated by commas, or leave "
-                                   "zones out to have them found with SOA queries");
-  }
-
-  if (const auto* timeout = find("timeout")) {
-    const config::CheckedTimeout checked = config::check_timeout_seconds(timeout->value);
-    if (checked.ok())
-      settings.timeout = checked.value;
-    else
-      problem(timeout->location, "timeout in " + context + " " + checked.error);
-  }
-
-  if (!problems.empty()) throw config::ConfigError(std::move(problems));
-  return settings;
+Rfc2136Settings rfc2136_settings(const ProviderSettings& settings, const ProviderEnvironment& environment) {
+  Rfc2136Settings out;
+  out.provider_name = settings.name;
+  out.server = dns::parse_server_address(settings.text("server"));
+  std::istringstream zones(settings.text("zones"));  // checked: lowercase zone names, comma-separated
+  for (std::string zone; std::getline(zones, zone, ',');) out.zones.push_back(zone);
+  out.timeout = settings.seconds("timeout", out.timeout);
+  if (!settings.has("key_name")) return out;
+  rfc2136::TsigKey key;
+  key.name = *check_key_name(settings.text("key_name"));
+  key.algorithm = algorithm_of(settings.text("key_algorithm", "hmac-sha256")).value_or("hmac-sha256");
+  out.key_secret_env = settings.text("key_secret_env");
+  const std::string secret = environment.secret(settings, "key_secret_env");
+  auto bytes = rfc2136::decode_base64(secret);
+  if (!bytes)
+    throw Error(
+        settings.values.find("key_secret_env")->second.location.to_string() + ": the environment variable " +
+        out.key_secret_env + " named by key_secret_env in " + settings.table() +
+        " does not hold a base64 TSIG secret (the `secret:` that `keymgr -t NAME hmac-sha256` prints, "
+        "or the `secret` of tsig-keygen)");
+  key.secret = std::move(*bytes);
+  out.key_secret_text = secret;
+  out.key = std::move(key);
+  return out;
 }
 
 Rfc2136Provider::Rfc2136Provider(Rfc2136Settings settings)
@@ -518,9 +443,9 @@ void Rfc2136Provider::apply(std::string_view zone_text, const std::vector<Change
   }
 }
 
-std::unique_ptr<Provider> make_rfc2136(const config::ProviderConfig& config,
+std::unique_ptr<Provider> make_rfc2136(const ProviderSettings& settings,
                                        const ProviderEnvironment& environment) {
-  return std::make_unique<Rfc2136Provider>(parse_rfc2136_settings(config, environment));
+  return std::make_unique<Rfc2136Provider>(rfc2136_settings(settings, environment));
 }
 
 }  // namespace spfctl::providers

@@ -30,10 +30,7 @@
 #include "http/redact.hpp"
 #include "providers/provider.hpp"
 #include "providers/rfc2136_message.hpp"
-
-namespace spfctl::config {
-struct ProviderConfig;
-}
+#include "providers/settings.hpp"
 
 namespace spfctl::providers {
 
@@ -48,16 +45,15 @@ struct Rfc2136Settings {
   std::chrono::milliseconds timeout{10000};  // `timeout` in seconds: for each exchange with the server
 };
 
-// The setting names an rfc2136 provider takes.
-const std::vector<std::string>& rfc2136_setting_names();
+// Problems in the combination of checked settings: key_name without key_secret_env (or the
+// reverse), a key name or algorithm that is not one, key_algorithm without a key, zones that are not
+// zone names.
+std::vector<SettingProblem> check_rfc2136_settings(const ProviderSettings& settings);
 
-// Validates `config` (type "rfc2136") and reads the TSIG secret from the environment variable that
-// key_secret_env names, through `environment`. Throws config::ConfigError listing every problem with
-// its file:line:column: unknown or missing settings, a bad address, algorithm or zone name,
-// key_name without key_secret_env (or the reverse), an unset or empty variable, a secret that is
-// not base64. No message ever holds the secret.
-Rfc2136Settings parse_rfc2136_settings(const config::ProviderConfig& config,
-                                       const ProviderEnvironment& environment);
+// The settings of the adapter, with the TSIG secret read from the environment variable that
+// key_secret_env names, through `environment`. Throws spfctl::Error when that variable is unset or
+// empty, or does not hold base64. No message ever holds the secret.
+Rfc2136Settings rfc2136_settings(const ProviderSettings& settings, const ProviderEnvironment& environment);
 
 class Rfc2136Provider : public Provider {
  public:
@@ -102,10 +98,9 @@ class Rfc2136Provider : public Provider {
 };
 
 // The adapter for a [providers.NAME] table of type "rfc2136" (for the provider registry).
-// Throws config::ConfigError as parse_rfc2136_settings() does.
 const Capabilities& rfc2136_capabilities();
 
-std::unique_ptr<Provider> make_rfc2136(const config::ProviderConfig& config,
+std::unique_ptr<Provider> make_rfc2136(const ProviderSettings& settings,
                                        const ProviderEnvironment& environment);
 
 }  // namespace spfctl::providers

@@ -15,8 +15,6 @@
 #include <set>
 #include <sstream>
 
-#include "config/checks.hpp"
-#include "config/config.hpp"
 #include "error.hpp"
 #include "spf/select.hpp"
 #include "util/file.hpp"
@@ -650,23 +648,10 @@ std::string rewrite_zone_text(std::string_view text, const std::string& file, st
 ZoneFileProvider::ZoneFileProvider(fs::path directory, std::function<std::uint32_t()> today)
     : m_directory(std::move(directory)), m_today(today ? std::move(today) : utc_today) {}
 
-std::unique_ptr<Provider> ZoneFileProvider::create(const config::ProviderConfig& config,
-                                                   const ProviderContext& context) {
-  fs::path directory(k_default_zone_directory);
-  for (const auto& [key, setting] : config.settings) {
-    const std::string where = setting.location.to_string() + ": ";
-    if (key != "directory") {
-      const std::string match = util::closest_match(key, {"directory"});
-      throw Error(where + "unknown setting " + quote(key) + " in [providers." + config.name + "]" +
-                  (match.empty() ? "" : "; did you mean " + quote(match) + "?") +
-                  " (a zonefile provider takes only: directory)");
-    }
-    if (setting.value.empty())
-      throw Error(where + "directory in [providers." + config.name +
-                  "] is empty (name the directory that holds the zone files, e.g. \"zones\")");
-    directory = setting.value;
-  }
-  if (directory.is_relative()) directory = context.config_dir / directory;
+std::unique_ptr<Provider> make_zone_file(const ProviderSettings& settings,
+                                         const ProviderEnvironment& environment) {
+  fs::path directory = settings.text("directory", k_default_zone_directory);
+  if (directory.is_relative()) directory = environment.config_dir / directory;
   return std::make_unique<ZoneFileProvider>(directory.lexically_normal());
 }
 

@@ -17,7 +17,7 @@
 
 #include "dns/zone_file.hpp"
 #include "providers/provider.hpp"
-#include "providers/registry.hpp"
+#include "providers/settings.hpp"
 
 namespace spfctl::providers {
 
@@ -34,11 +34,6 @@ class ZoneFileProvider : public Provider {
   // `directory` holds the zone files. `today` gives the UTC date as YYYYMMDD for SOA serials; the
   // system clock when empty.
   explicit ZoneFileProvider(std::filesystem::path directory, std::function<std::uint32_t()> today = {});
-
-  // From [providers.NAME] with type "zonefile": the setting `directory` (default "zones"), relative
-  // to the configuration's directory. Throws spfctl::Error for any other setting.
-  static std::unique_ptr<Provider> create(const config::ProviderConfig& config,
-                                          const ProviderContext& context);
 
   const Capabilities& capabilities() const override { return zone_file_capabilities(); }
 
@@ -69,6 +64,11 @@ class ZoneFileProvider : public Provider {
 // "<zone_file>.lock" beside it, locked with flock(2). A script that edits zone files takes the
 // same lock, e.g. `flock zones/example.com.zone.lock -c 'edit zones/example.com.zone'`.
 std::filesystem::path lock_file(const std::filesystem::path& zone_file);
+
+// The provider of a [providers.NAME] table of type "zonefile": its `directory` (default "zones"),
+// relative to the configuration's directory.
+std::unique_ptr<Provider> make_zone_file(const ProviderSettings& settings,
+                                         const ProviderEnvironment& environment);
 
 // The TXT record sets at `names` (normalized) in a parsed zone, in the order of `names`; names
 // without TXT records are left out. Only type TXT counts (never type SPF, 99).

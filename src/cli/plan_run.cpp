@@ -280,9 +280,8 @@ providers::Provider& ProviderSet::get(const std::string& name) {
   try {
     const auto config = m_config.providers.find(name);
     if (config == m_config.providers.end()) throw Error("provider '" + name + "' is not configured");
-    const int concurrency = providers::write_concurrency(config->second);
-    std::unique_ptr<providers::Provider> built = providers::create_provider(config->second, m_context);
-    m_write_concurrency[name] = concurrency;
+    std::unique_ptr<providers::Provider> built = providers::create_provider(config->second, m_environment);
+    m_write_concurrency[name] = providers::write_concurrency(config->second);
     return *(m_built[name] = std::move(built));
   } catch (const Error& e) {
     m_errors[name] = e.what();
@@ -294,11 +293,14 @@ plan::ListFunction lister(providers::Provider& provider, const std::string& zone
   return [&provider, zone](const std::vector<std::string>& names) { return provider.list(zone, names); };
 }
 
-Session::Session(const GlobalOptions& globals)
+Session::Session(const GlobalOptions& globals, providers::ProviderEnvironment environment)
     : m_globals(globals),
-      m_config(config::load_config(globals.config)),
+      m_config(config::load_config(globals.config, {providers::provider_problems})),
       m_config_sha256(plan::sha256_hex(m_config.canonical_bytes)),
-      m_providers(m_config, providers::ProviderContext{config_directory(globals.config)}) {}
+      m_providers(m_config, [&] {
+        environment.config_dir = config_directory(globals.config);
+        return std::move(environment);
+      }()) {}
 
 std::vector<const config::DomainPolicy*> Session::select(const std::vector<std::string>& wanted) const {
   const config::Config& config = m_config;

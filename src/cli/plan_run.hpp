@@ -26,8 +26,8 @@ namespace spfctl::cli {
 // domains that use it. Adapters are thread-safe: domains of different zones may use one at once.
 class ProviderSet {
  public:
-  ProviderSet(const config::Config& config, providers::ProviderContext context)
-      : m_config(config), m_context(std::move(context)) {}
+  ProviderSet(const config::Config& config, providers::ProviderEnvironment environment)
+      : m_config(config), m_environment(std::move(environment)) {}
 
   // Throws spfctl::Error when the provider is not configured or cannot be built (every time it is
   // asked for, with the same message). Not thread-safe: build providers before sharing them.
@@ -38,7 +38,7 @@ class ProviderSet {
 
  private:
   const config::Config& m_config;
-  providers::ProviderContext m_context;
+  providers::ProviderEnvironment m_environment;
   std::map<std::string, std::unique_ptr<providers::Provider>> m_built;
   std::map<std::string, int> m_write_concurrency;
   std::map<std::string, std::string> m_errors;
@@ -64,8 +64,10 @@ plan::ListFunction lister(providers::Provider& provider, const std::string& zone
 // The configuration of one run and everything built from it.
 class Session {
  public:
-  // Loads and checks the configuration (--config). Throws spfctl::Error when it is invalid.
-  explicit Session(const GlobalOptions& globals);
+  // Loads and checks the configuration (--config), its providers' settings included. Throws
+  // spfctl::Error when it is invalid. Providers are built in `environment` (its config_dir is set
+  // here); tests pass fakes.
+  explicit Session(const GlobalOptions& globals, providers::ProviderEnvironment environment = {});
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 

@@ -61,9 +61,4 @@ std::string SenderTerm::text() const {
   return out + ":" + value;
 }
 
-const std::vector<std::string>& provider_types() {
-  static const std::vector<std::string> types = {"zonefile", "powerdns", "rfc2136", "cloudflare", "godaddy"};
-  return types;
-}
-
 }  // namespace spfctl::config

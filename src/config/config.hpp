@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -51,9 +52,6 @@ inline constexpr int k_max_answer_bytes = 65535;
 // provider that exists without configuration.
 inline constexpr std::string_view k_builtin_provider = "zonefile";
 
-// The provider types the configuration accepts.
-const std::vector<std::string>& provider_types();
-
 struct Defaults {
   spf::Qualifier policy = spf::Qualifier::fail;
   std::uint32_t ttl = 3600;
@@ -85,18 +83,21 @@ struct Overrides {
 };
 
 struct ProviderSetting {
-  std::string value;  // strings as written; integers in decimal; booleans "true"/"false"
-  SourceLocation location;
+  std::string value;              // strings as written; integers in decimal; booleans "true"/"false"
+  SourceLocation location;        // the value's
+  SourceLocation key_location{};  // the key's; the value's when not known
 };
 
-// [providers.NAME]: the type, and the rest of the table kept for the adapter, which validates it.
+// [providers.NAME]: the type, and the rest of the table for the provider registry, which checks both
+// (LoadOptions::check_provider) and hands the adapter checked settings.
 // Credentials never appear here: only the names of environment variables holding them (*_env).
 struct ProviderConfig {
   std::string name;
   std::string type;
   std::map<std::string, ProviderSetting> settings;
-  SourceLocation location;
-  bool builtin = false;  // the implicit zone-file provider
+  SourceLocation location;       // the table's name
+  bool builtin = false;          // the implicit zone-file provider
+  SourceLocation type_location;  // its `type` value; the table's when there is none
 };
 
 // A sender: from the built-in catalogue (src/config/senders.toml) or [senders.NAME].
@@ -154,15 +155,22 @@ struct Config {
   std::string canonical_bytes;
 };
 
+struct LoadOptions {
+  // The problems of one [providers.NAME] table (its type and settings), reported with the
+  // configuration's own; the CLI passes providers::provider_problems. Empty: tables are not checked.
+  std::function<std::vector<Diagnostic>(const ProviderConfig&)> check_provider{};
+};
+
 // Reads the configuration at `path` and every file its include_files name, validates all of it and
 // resolves each domain. Throws ConfigError listing every problem (TOML syntax, unknown keys, wrong
-// types, bad values, unknown or circular references, duplicates), each with file:line:column; throws
-// Error when the main file cannot be read.
-Config load_config(const std::filesystem::path& path);
+// types, bad values, unknown or circular references, duplicates, and what `options.check_provider`
+// finds), each with file:line:column; throws Error when the main file cannot be read.
+Config load_config(const std::filesystem::path& path, const LoadOptions& options = {});
 
 // The same from text, as if read from a file named `display_name` (include_files are then relative
 // to the directory of `display_name`). For tests and for configuration given on standard input.
-Config load_config_text(std::string_view text, const std::string& display_name);
+Config load_config_text(std::string_view text, const std::string& display_name,
+                        const LoadOptions& options = {});
 
 // The built-in sender catalogue as TOML text (embedded from src/config/senders.toml at build time).
 std::string_view builtin_senders_toml();

@@ -412,17 +412,11 @@ void read_provider(const toml::key& key, const toml::node& node, Parsed& parsed,
     diag.error(at(node), context + " must be a table, not " + std::string(type_name(node)));
     return;
   }
-  ProviderConfig provider{std::string(key.str()), {}, {}, at(key), false};
-  const toml::node* type = table->get("type");
-  if (!type) {
-    diag.error(at(key),
-               "provider " + in_quotes(key.str()) + " needs a type (one of: " + join(provider_types()) + ")");
-  } else if (const auto name = read_string(*type, "type", diag)) {
-    const auto& types = provider_types();
-    if (std::find(types.begin(), types.end(), *name) == types.end())
-      diag.error(at(*type),
-                 "unknown provider type " + in_quotes(*name) + suggestion(*name, types, "known types"));
-    provider.type = *name;
+  // The type and its settings are the provider registry's to check (LoadOptions::check_provider).
+  ProviderConfig provider{std::string(key.str()), {}, {}, at(key), false, at(key)};
+  if (const toml::node* type = table->get("type")) {
+    provider.type_location = at(*type);
+    if (const auto name = read_string(*type, "type", diag)) provider.type = *name;
   }
   for (auto&& [setting_key, value] : *table) {
     const std::string setting(setting_key.str());
@@ -434,13 +428,6 @@ void read_provider(const toml::key& key, const toml::node& node, Parsed& parsed,
                      " looks like a credential written into the file; keep it in an environment "
                      "variable and name that variable instead: " +
                      setting + "_env = \"VARIABLE_NAME\"");
-      continue;
-    }
-    if (setting.ends_with("_env") && !(value.is_string() && is_env_var_name(value.as_string()->get()))) {
-      diag.error(at(value),
-                 in_quotes(setting) + " in " + context +
-                     " must name an environment variable (letters, digits and underscores), not hold "
-                     "the credential itself");
       continue;
     }
     std::string text;
@@ -459,7 +446,7 @@ void read_provider(const toml::key& key, const toml::node& node, Parsed& parsed,
                                 " must be a string, number or boolean, not " + std::string(type_name(value)));
       continue;
     }
-    provider.settings[setting] = {std::move(text), at(value)};
+    provider.settings[setting] = {std::move(text), at(value), at(setting_key)};
   }
   parsed.config.providers[provider.name] = std::move(provider);
 }
@@ -869,7 +856,7 @@ struct Input {
   std::string bytes;
 };
 
-Config load(Input main) {
+Config load(Input main, const LoadOptions& options) {
   Diagnostics diag;
   std::vector<SourceFile> files;
   std::vector<std::string> file_order = {std::string(k_builtin_senders_file), main.display};
@@ -915,10 +902,14 @@ Config load(Input main) {
   Parsed parsed;
   read_catalogue(parsed, diag);
   parsed.config.providers[std::string(k_builtin_provider)] =
-      ProviderConfig{std::string(k_builtin_provider), "zonefile", {}, {}, true};
+      ProviderConfig{std::string(k_builtin_provider), "zonefile", {}, {}, true, {}};
   FileState state;
   for (std::size_t i = 0; i < files.size(); ++i) read_file_definitions(files[i], i == 0, parsed, state, diag);
   resolve(parsed, diag);
+  if (options.check_provider)
+    for (const auto& [name, provider] : parsed.config.providers)
+      for (Diagnostic& problem : options.check_provider(provider))
+        diag.error(problem.location, problem.message);
   if (!diag.empty()) diag.raise(file_order);
 
   for (const SourceFile& file : files)
@@ -929,15 +920,15 @@ Config load(Input main) {
 
 }  // namespace
 
-Config load_config(const std::filesystem::path& path) {
+Config load_config(const std::filesystem::path& path, const LoadOptions& options) {
   std::string error;
   auto bytes = util::read_file(path, error);
   if (!bytes) throw Error("cannot read configuration file " + in_quotes(path.string()) + ": " + error);
-  return load({path, path.string(), std::move(*bytes)});
+  return load({path, path.string(), std::move(*bytes)}, options);
 }
 
-Config load_config_text(std::string_view text, const std::string& display_name) {
-  return load({display_name, display_name, std::string(text)});
+Config load_config_text(std::string_view text, const std::string& display_name, const LoadOptions& options) {
+  return load({display_name, display_name, std::string(text)}, options);
 }
 
 }  // namespace spfctl::config

@@ -23,6 +23,19 @@ std::string without_controls(std::string_view text) {
   return out;
 }
 
+std::string quoted(std::string_view text, char mark) {
+  return mark + without_controls(text) + mark;
+}
+
+std::string joined(const std::vector<std::string>& words, std::string_view separator) {
+  std::string out;
+  for (const std::string& word : words) {
+    if (!out.empty()) out += separator;
+    out += word;
+  }
+  return out;
+}
+
 namespace {
 
 // The length of the valid UTF-8 sequence starting at `i`, or 0.

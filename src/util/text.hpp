@@ -25,6 +25,12 @@ std::string lowercase(std::string_view text);
 // `text` with control bytes (below 0x20, and 0x7f) written as \xHH, for messages that quote input.
 std::string without_controls(std::string_view text);
 
+// `text` between `mark`s, its control bytes made visible: 'api_url', "production". For messages.
+std::string quoted(std::string_view text, char mark = '\'');
+
+// The words separated by `separator`: "a, b, c".
+std::string joined(const std::vector<std::string>& words, std::string_view separator = ", ");
+
 // `text` safe to write to a terminal, whatever it holds (a TXT record from hostile DNS, an API's
 // message): control bytes, C1 controls (U+0080 to U+009F) and bytes that are not UTF-8 written as
 // \xHH; line breaks kept only with `keep_newlines`. Valid UTF-8 otherwise passes unchanged.

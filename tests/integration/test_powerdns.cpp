@@ -15,6 +15,7 @@
 #include "error.hpp"
 #include "pdns_server.hpp"
 #include "providers/powerdns.hpp"
+#include "providers/registry.hpp"
 #include "tests/support/provider_conformance.hpp"
 
 using nlohmann::json;
@@ -52,7 +53,7 @@ std::unique_ptr<Provider> make_provider(const PdnsServer& pdns, const std::strin
     if (name == k_key_env) return key;
     return std::nullopt;
   };
-  return spfctl::providers::make_powerdns(config, environment);
+  return spfctl::providers::create_provider(config, environment);
 }
 
 // The TXT values at a name in a form that compares as DNS does: RRsets are unordered.

@@ -18,6 +18,7 @@
 #include "dns/zone_file.hpp"
 #include "error.hpp"
 #include "knot_server.hpp"
+#include "providers/registry.hpp"
 #include "providers/rfc2136.hpp"
 #include "tests/support/provider_conformance.hpp"
 
@@ -63,12 +64,12 @@ spfctl::config::ProviderConfig provider_config(const Settings& settings) {
 }
 
 std::unique_ptr<Provider> make_provider(const Settings& settings) {
-  return spfctl::providers::make_rfc2136(provider_config(settings),
-                                         {.getenv = [&](const std::string& name) -> std::optional<std::string> {
-                                           const auto it = settings.environment.find(name);
-                                           if (it == settings.environment.end()) return std::nullopt;
-                                           return it->second;
-                                         }});
+  return spfctl::providers::create_provider(
+      provider_config(settings), {.getenv = [&](const std::string& name) -> std::optional<std::string> {
+        const auto it = settings.environment.find(name);
+        if (it == settings.environment.end()) return std::nullopt;
+        return it->second;
+      }});
 }
 
 Settings keyed_settings(const KnotServer& knot, const std::string& secret = k_secret,

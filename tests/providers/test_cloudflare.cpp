@@ -9,6 +9,7 @@
 #include "error.hpp"
 #include "http/curl_client.hpp"
 #include "providers/cloudflare.hpp"
+#include "providers/registry.hpp"
 #include "tests/support/cloudflare_fake.hpp"
 #include "tests/support/provider_conformance.hpp"
 #include "tests/support/provider_testing.hpp"
@@ -62,7 +63,7 @@ struct Harness {
   }
 
   std::unique_ptr<providers::Provider> provider(milliseconds timeout = 5s) {
-    return providers::make_cloudflare(
+    return providers::create_provider(
         provider_config({{"token_env", "CF_API_TOKEN"}, {"api_url", fake.api_url()}}), environment(timeout));
   }
 
@@ -329,7 +330,7 @@ TEST_CASE("cloudflare: the timeout setting bounds each request", "[providers][cl
   auto environment = harness.environment();
   environment.http = nullptr;  // the adapter's own libcurl client, with the setting's timeout
   const auto provider = [&](const std::string& timeout) {
-    return providers::make_cloudflare(
+    return providers::create_provider(
         provider_config(
             {{"token_env", "CF_API_TOKEN"}, {"api_url", harness.fake.api_url()}, {"timeout", timeout}}),
         environment);
@@ -450,15 +451,16 @@ TEST_CASE("cloudflare: settings and credentials are checked before any request",
   Harness harness;
   const auto message = [&](std::map<std::string, std::string> settings) {
     return error_of(
-        [&] { providers::make_cloudflare(provider_config(std::move(settings)), harness.environment()); });
+        [&] { providers::create_provider(provider_config(std::move(settings)), harness.environment()); });
   };
-  CHECK_THAT(message({}), Contains("[providers.cf] needs token_env"));
-  CHECK_THAT(message({{"token_env", "CF_API_TOKEN"}, {"tokn_env", "X"}}),
-             Contains("unknown setting 'tokn_env' in [providers.cf]; did you mean 'token_env'?"));
+  CHECK_THAT(message({}), Contains("spfctl.toml:7:1: [providers.cf] (type cloudflare) needs token_env: "));
   CHECK_THAT(
-      message({{"token_env", "CF_API_TOKEN"}, {"colour", "blue"}}),
-      Contains("unknown setting 'colour' in [providers.cf] (a cloudflare provider takes: api_url, timeout, "
-               "token_env)"));
+      message({{"token_env", "CF_API_TOKEN"}, {"tokn_env", "X"}}),
+      Contains("unknown setting 'tokn_env' in [providers.cf] (type cloudflare); did you mean 'token_env'?"));
+  CHECK_THAT(message({{"token_env", "CF_API_TOKEN"}, {"colour", "blue"}}),
+             Contains("unknown setting 'colour' in [providers.cf] (type cloudflare); it takes: token_env, "
+                      "api_url, timeout, "
+                      "write_concurrency"));
   for (const char* timeout : {"0", "300.5", "1m", ""})
     CHECK_THAT(
         message({{"token_env", "CF_API_TOKEN"}, {"timeout", timeout}}),
@@ -467,18 +469,20 @@ TEST_CASE("cloudflare: settings and credentials are checked before any request",
                  std::string(timeout) + "'"));
   CHECK_THAT(message({{"token_env", "CF_API_TOKEN"}, {"api_url", "http://api.example.com/v4"}}),
              Contains("spfctl.toml:8:1: api_url in [providers.cf]"));
-  CHECK_THAT(
-      message({{"token_env", "CF_TOKEN_NOT_SET"}}),
-      Contains("cloudflare provider 'cf': the environment variable CF_TOKEN_NOT_SET (token_env) is not set"));
+  CHECK_THAT(message({{"token_env", "CF_TOKEN_NOT_SET"}}),
+             Contains("spfctl.toml:8:1: the environment variable CF_TOKEN_NOT_SET named by token_env in "
+                      "[providers.cf] is "
+                      "not set or empty: export it with a Cloudflare API token"));
   harness.variables["CF_EMPTY"] = "";
-  CHECK_THAT(message({{"token_env", "CF_EMPTY"}}), Contains("CF_EMPTY (token_env) is not set or empty"));
+  CHECK_THAT(message({{"token_env", "CF_EMPTY"}}),
+             Contains("CF_EMPTY named by token_env in [providers.cf] is not set or empty"));
   CHECK(harness.fake.server().request_count() == 0);
 
   // Without api_url, the real API (answered here by a stand-in transport).
   auto canned = std::make_shared<CannedClient>(200, R"({"success":true,"errors":[],"result":[]})");
   auto environment = harness.environment();
   environment.http = canned;
-  auto provider = providers::make_cloudflare(provider_config({{"token_env", "CF_API_TOKEN"}}), environment);
+  auto provider = providers::create_provider(provider_config({{"token_env", "CF_API_TOKEN"}}), environment);
   CHECK_THROWS_AS(provider->zone_for("example.com"), Error);
   REQUIRE(canned->urls.size() == 1);
   CHECK(canned->urls[0] == "https://api.cloudflare.com/client/v4/zones?name=example.com");

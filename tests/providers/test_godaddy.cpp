@@ -11,6 +11,7 @@
 #include "http/curl_client.hpp"
 #include "plan/diff.hpp"
 #include "providers/godaddy.hpp"
+#include "providers/registry.hpp"
 #include "tests/support/godaddy_fake.hpp"
 #include "tests/support/provider_conformance.hpp"
 #include "tests/support/provider_testing.hpp"
@@ -68,7 +69,7 @@ struct Harness {
   }
 
   std::unique_ptr<providers::Provider> provider(milliseconds timeout = 5s) {
-    return providers::make_godaddy(
+    return providers::create_provider(
         provider_config({{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"api_url", fake.api_url()}}),
         environment(timeout));
   }
@@ -219,11 +220,11 @@ TEST_CASE("godaddy: the timeout setting bounds each request", "[providers][godad
   auto environment = harness.environment();
   environment.http = nullptr;  // the adapter's own libcurl client, with the setting's timeout
   const auto provider = [&](const std::string& timeout) {
-    return providers::make_godaddy(provider_config({{"key_env", "GD_KEY"},
-                                                    {"secret_env", "GD_SECRET"},
-                                                    {"api_url", harness.fake.api_url()},
-                                                    {"timeout", timeout}}),
-                                   environment);
+    return providers::create_provider(provider_config({{"key_env", "GD_KEY"},
+                                                       {"secret_env", "GD_SECRET"},
+                                                       {"api_url", harness.fake.api_url()},
+                                                       {"timeout", timeout}}),
+                                      environment);
   };
   harness.fake.inject(Fault::slow(250ms), 1);
   CHECK(provider("2")->list(k_zone, {k_zone}).size() == 1);  // slow, but within the timeout
@@ -356,7 +357,7 @@ TEST_CASE("godaddy: requests take their turn from the account's rate limiter", "
         waits.push_back(until);
         now = until;
       });
-  auto provider = providers::make_godaddy(
+  auto provider = providers::create_provider(
       provider_config(
           {{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"api_url", harness.fake.api_url()}}),
       environment);
@@ -369,32 +370,35 @@ TEST_CASE("godaddy: settings and credentials are checked before any request", "[
   Harness harness;
   const auto message = [&](std::map<std::string, std::string> settings) {
     return error_of(
-        [&] { providers::make_godaddy(provider_config(std::move(settings)), harness.environment()); });
+        [&] { providers::create_provider(provider_config(std::move(settings)), harness.environment()); });
   };
-  CHECK_THAT(message({{"key_env", "GD_KEY"}}), Contains("[providers.gd] needs secret_env"));
+  CHECK_THAT(message({{"key_env", "GD_KEY"}}),
+             Contains("spfctl.toml:7:1: [providers.gd] (type godaddy) needs secret_env: "));
   CHECK_THAT(message({{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"environment", "test"}}),
              Contains("environment in [providers.gd] is 'test'; use \"production\" or \"ote\""));
   CHECK_THAT(message({{"key_env", "GD_KEY"},
                       {"secret_env", "GD_SECRET"},
                       {"environment", "ote"},
                       {"api_url", "https://api.example.com"}}),
-             Contains("sets both api_url and environment"));
+             Contains("environment in [providers.gd] is set with api_url too: keep one"));
   CHECK_THAT(
       message({{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"colour", "blue"}}),
-      Contains("unknown setting 'colour' in [providers.gd] (a godaddy provider takes: api_url, environment, "
-               "key_env, secret_env, timeout)"));
+      Contains("unknown setting 'colour' in [providers.gd] (type godaddy); it takes: key_env, secret_env, "
+               "environment, api_url, timeout, write_concurrency"));
   for (const char* timeout : {"0", "301", "soon", "-5"})
     CHECK_THAT(message({{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"timeout", timeout}}),
                Contains("spfctl.toml:10:1: timeout in [providers.gd] must be a number of seconds above 0 and "
                         "at most 300 (such as 30, or \"2.5\" for a fraction), not '" +
                         std::string(timeout) + "'"));
   for (const char* timeout : {"1", "0.5", "300"})
-    CHECK_NOTHROW(providers::make_godaddy(
+    CHECK_NOTHROW(providers::create_provider(
         provider_config({{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"timeout", timeout}}),
         harness.environment()));
   CHECK_THAT(
       message({{"key_env", "GD_KEY"}, {"secret_env", "GD_NO_SECRET"}}),
-      Contains("godaddy provider 'gd': the environment variable GD_NO_SECRET (secret_env) is not set"));
+      Contains(
+          "the environment variable GD_NO_SECRET named by secret_env in [providers.gd] is not set or empty: "
+          "export it with the API key's secret"));
   CHECK(harness.fake.server().request_count() == 0);
 
   // Production by default, OTE on request (answered here by a stand-in transport).
@@ -407,7 +411,7 @@ TEST_CASE("godaddy: settings and credentials are checked before any request", "[
     environment.http = canned;
     std::map<std::string, std::string> settings{{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}};
     if (!environment_name.empty()) settings["environment"] = environment_name;
-    auto provider = providers::make_godaddy(provider_config(settings), environment);
+    auto provider = providers::create_provider(provider_config(settings), environment);
     CHECK(provider->list(k_zone, {k_chain}).empty());
     REQUIRE(canned->urls.size() == 1);
     CHECK(canned->urls[0] == base + "/v1/domains/example.com/records/TXT/_spf1");

@@ -13,6 +13,7 @@
 #include "providers/cloudflare.hpp"
 #include "providers/godaddy.hpp"
 #include "providers/powerdns.hpp"
+#include "providers/registry.hpp"
 #include "tests/support/provider_testing.hpp"
 
 using namespace spfctl;
@@ -47,18 +48,18 @@ providers::ProviderEnvironment environment(std::vector<std::string> bodies) {
 }
 
 std::unique_ptr<providers::Provider> cloudflare(std::vector<std::string> bodies) {
-  return providers::make_cloudflare(testing::provider_config("cf", "cloudflare", {{"token_env", "T"}}),
+  return providers::create_provider(testing::provider_config("cf", "cloudflare", {{"token_env", "T"}}),
                                     environment(std::move(bodies)));
 }
 
 std::unique_ptr<providers::Provider> godaddy(std::vector<std::string> bodies) {
-  return providers::make_godaddy(
+  return providers::create_provider(
       testing::provider_config("gd", "godaddy", {{"key_env", "K"}, {"secret_env", "S"}}),
       environment(std::move(bodies)));
 }
 
 std::unique_ptr<providers::Provider> powerdns(std::vector<std::string> bodies) {
-  return providers::make_powerdns(
+  return providers::create_provider(
       testing::provider_config("pdns", "powerdns", {{"api_url", "http://127.0.0.1:1"}, {"api_key_env", "P"}}),
       environment(std::move(bodies)));
 }

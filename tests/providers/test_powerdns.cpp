@@ -14,12 +14,12 @@
 #include "error.hpp"
 #include "http/curl_client.hpp"
 #include "providers/powerdns.hpp"
+#include "providers/registry.hpp"
 #include "tests/support/http_fake.hpp"
 
 using nlohmann::json;
 using spfctl::Error;
 using spfctl::providers::Change;
-using spfctl::providers::make_powerdns;
 using spfctl::providers::parse_powerdns_txt_content;
 using spfctl::providers::powerdns_txt_content;
 using spfctl::providers::PowerDnsOptions;
@@ -460,7 +460,7 @@ TEST_CASE("make_powerdns reads its settings and the key from the named variable"
     return std::nullopt;
   };
   environment.http = std::make_shared<spfctl::http::CurlHttpClient>();
-  auto provider = make_powerdns(
+  auto provider = spfctl::providers::create_provider(
       provider_config({{"api_url", fake.server.base_url() + "/api/v1/"}, {"api_key_env", "MY_PDNS_KEY"}}),
       environment);
   CHECK(asked == "MY_PDNS_KEY");
@@ -482,7 +482,7 @@ TEST_CASE("make_powerdns uses server_id in every URL", "[providers][powerdns]") 
   server.start();
   ProviderEnvironment environment{[](const std::string&) -> std::optional<std::string> { return k_key; },
                                   std::make_shared<spfctl::http::CurlHttpClient>()};
-  auto provider = make_powerdns(
+  auto provider = spfctl::providers::create_provider(
       provider_config({{"api_url", server.base_url()}, {"server_id", "ns-east"}, {"api_key_env", "K"}}),
       environment);
   CHECK(provider->zone_for("example.com") == "example.com");
@@ -493,28 +493,29 @@ TEST_CASE("make_powerdns reports every bad setting with its place", "[providers]
                                   nullptr};
   SECTION("missing settings and an unknown one") {
     try {
-      make_powerdns(provider_config({{"api_ur", "http://127.0.0.1:8081"}}), environment);
+      spfctl::providers::create_provider(provider_config({{"api_ur", "http://127.0.0.1:8081"}}), environment);
       FAIL("no ConfigError");
     } catch (const spfctl::config::ConfigError& e) {
       const std::string text = e.what();
-      CHECK_THAT(text, Catch::Contains("spfctl.toml:4:7: unknown setting \"api_ur\"") &&
-                           Catch::Contains("did you mean \"api_url\"") &&
-                           Catch::Contains("spfctl.toml:3:1: [providers.pdns] needs api_url") &&
-                           Catch::Contains("needs api_key_env"));
+      CHECK_THAT(text,
+                 Catch::Contains("spfctl.toml:4:7: unknown setting 'api_ur'") &&
+                     Catch::Contains("did you mean 'api_url'") &&
+                     Catch::Contains("spfctl.toml:3:1: [providers.pdns] (type powerdns) needs api_url") &&
+                     Catch::Contains("needs api_key_env"));
       CHECK(e.diagnostics().size() == 3);
     }
   }
   SECTION("plain http to a remote host") {
     const std::string message = error_text([&] {
-      make_powerdns(provider_config({{"api_url", "http://pdns.example.com:8081"}, {"api_key_env", "K"}}),
-                    environment);
+      spfctl::providers::create_provider(
+          provider_config({{"api_url", "http://pdns.example.com:8081"}, {"api_key_env", "K"}}), environment);
     });
     CHECK_THAT(message, Catch::Contains("spfctl.toml:5:7: api_url in [providers.pdns]"));
   }
   SECTION("a timeout out of range or not a number") {
     for (const char* timeout : {"0", "301", "2s"}) {
       const std::string message = error_text([&] {
-        make_powerdns(
+        spfctl::providers::create_provider(
             provider_config(
                 {{"api_url", "https://pdns.example.com"}, {"api_key_env", "K"}, {"timeout", timeout}}),
             environment);
@@ -523,18 +524,19 @@ TEST_CASE("make_powerdns reports every bad setting with its place", "[providers]
                                           "seconds above 0 and at most 300") &&
                               Catch::Contains("not '" + std::string(timeout) + "'"));
     }
-    CHECK_NOTHROW(make_powerdns(
+    CHECK_NOTHROW(spfctl::providers::create_provider(
         provider_config({{"api_url", "https://pdns.example.com"}, {"api_key_env", "K"}, {"timeout", "7.5"}}),
         environment));
   }
   SECTION("a server_id that is not a name") {
     const std::string message = error_text([&] {
-      make_powerdns(
+      spfctl::providers::create_provider(
           provider_config(
               {{"api_url", "https://pdns.example.com"}, {"api_key_env", "K"}, {"server_id", "a/b"}}),
           environment);
     });
-    CHECK_THAT(message, Catch::Contains("server_id in [providers.pdns]") && Catch::Contains("\"a/b\""));
+    CHECK_THAT(message,
+               Catch::Contains("spfctl.toml:6:7: server_id in [providers.pdns]") && Catch::Contains("'a/b'"));
   }
 }
 
@@ -545,7 +547,7 @@ TEST_CASE("make_powerdns bounds each request by its timeout setting", "[provider
   const ProviderEnvironment environment{
       [](const std::string&) -> std::optional<std::string> { return k_key; }, nullptr};
   const auto provider = [&](const std::string& timeout) {
-    return make_powerdns(
+    return spfctl::providers::create_provider(
         provider_config({{"api_url", fake.server.base_url()}, {"api_key_env", "K"}, {"timeout", timeout}}),
         environment);
   };
@@ -569,10 +571,11 @@ TEST_CASE("make_powerdns names the key's variable when it is unset or empty, nev
       provider_config({{"api_url", "http://127.0.0.1:8081"}, {"api_key_env", "PDNS_API_KEY"}});
   ProviderEnvironment unset{[](const std::string&) -> std::optional<std::string> { return std::nullopt; },
                             nullptr};
-  CHECK_THAT(error_text([&] { make_powerdns(config, unset); }),
-             Catch::Contains("provider \"pdns\": the environment variable PDNS_API_KEY") &&
-                 Catch::Contains("spfctl.toml:4:7") && Catch::Contains("is not set or empty"));
+  CHECK_THAT(
+      error_text([&] { spfctl::providers::create_provider(config, unset); }),
+      Catch::Contains("spfctl.toml:4:7: the environment variable PDNS_API_KEY named by api_key_env in "
+                      "[providers.pdns] is not set or empty: export it with the api-key set in pdns.conf"));
   ProviderEnvironment empty{[](const std::string&) -> std::optional<std::string> { return ""; }, nullptr};
-  CHECK_THAT(error_text([&] { make_powerdns(config, empty); }),
+  CHECK_THAT(error_text([&] { spfctl::providers::create_provider(config, empty); }),
              Catch::Contains("PDNS_API_KEY") && Catch::Contains("is not set or empty"));
 }

@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "error.hpp"
+#include "providers/registry.hpp"
 #include "providers/rfc2136.hpp"
 #include "providers/rfc2136_message.hpp"
 
@@ -45,19 +46,20 @@ spfctl::config::ProviderConfig provider_config(const Table& table) {
 }
 
 Rfc2136Settings parse(const Table& table) {
-  return parse_rfc2136_settings(provider_config(table),
-                                {.getenv = [&](const std::string& name) -> std::optional<std::string> {
-                                  const auto it = table.environment.find(name);
-                                  if (it == table.environment.end()) return std::nullopt;
-                                  return it->second;
-                                }});
+  const spfctl::providers::ProviderType& type = *spfctl::providers::find_provider_type("rfc2136");
+  return rfc2136_settings(read_settings(provider_config(table), type.settings, type.check),
+                          {.getenv = [&](const std::string& name) -> std::optional<std::string> {
+                            const auto it = table.environment.find(name);
+                            if (it == table.environment.end()) return std::nullopt;
+                            return it->second;
+                          }});
 }
 
 // The message of the ConfigError that parsing `table` throws.
 std::string parse_error(const Table& table) {
   try {
     parse(table);
-  } catch (const spfctl::config::ConfigError& e) {
+  } catch (const spfctl::Error& e) {
     return e.what();
   }
   return "(no error)";
@@ -193,16 +195,16 @@ TEST_CASE("rfc2136 settings: defaults", "[providers][rfc2136]") {
 }
 
 TEST_CASE("rfc2136 settings: each problem is reported with its place", "[providers][rfc2136]") {
-  CHECK(parse_error({{}, {}}) ==
-        "spfctl.toml:7:1: [providers.primary] needs server = \"ADDR[:PORT]\", the IP address of the primary "
-        "server of its zones (port 53 unless given)");
+  CHECK(
+      parse_error({{}, {}}) ==
+      "spfctl.toml:7:1: [providers.primary] (type rfc2136) needs server: ADDR[:PORT] of the primary server");
   CHECK_THAT(parse_error({{{"server", "ns1.example.com"}}, {}}),
              Catch::StartsWith("spfctl.toml:8:9: server in [providers.primary]: invalid resolver address "
                                "'ns1.example.com'"));
   CHECK_THAT(parse_error({{{"server", "192.0.2.1"}, {"sever", "x"}}, {}}),
-             Catch::Contains(
-                 "unknown setting 'sever' in [providers.primary] of type rfc2136 (did you mean "
-                 "'server'? it takes: server, key_name, key_algorithm, key_secret_env, zones, timeout)"));
+             Catch::Contains("unknown setting 'sever' in [providers.primary] (type rfc2136); did you mean "
+                             "'server'? It takes: server, key_name, key_algorithm, key_secret_env, zones, "
+                             "timeout, write_concurrency"));
 
   Table no_env = keyed();
   no_env.settings.erase("key_secret_env");
@@ -218,11 +220,11 @@ TEST_CASE("rfc2136 settings: each problem is reported with its place", "[provide
   Table bad_name = keyed();
   bad_name.settings["key_name"] = "my key";
   CHECK_THAT(parse_error(bad_name),
-             Catch::Contains("key_name 'my key' in [providers.primary] is not a TSIG key name"));
+             Catch::Contains("key_name in [providers.primary] is 'my key', not a TSIG key name"));
   Table bad_algorithm = keyed();
   bad_algorithm.settings["key_algorithm"] = "hmac-sha3";
   CHECK_THAT(parse_error(bad_algorithm),
-             Catch::Contains("unknown key_algorithm 'hmac-sha3' in [providers.primary] (one of: hmac-sha256, "
+             Catch::Contains("key_algorithm in [providers.primary] is 'hmac-sha3' (one of: hmac-sha256, "
                              "hmac-sha384, hmac-sha512, hmac-sha224, hmac-sha1, hmac-md5)"));
   Table bad_zone = keyed();
   bad_zone.settings["zones"] = "example.com, not a zone";
@@ -244,8 +246,9 @@ TEST_CASE("rfc2136 settings: each problem is reported with its place", "[provide
   several.settings.erase("server");
   several.settings["key_algorithm"] = "sha256";
   const std::string message = parse_error(several);
-  CHECK_THAT(message, Catch::Contains("needs server ="));
-  CHECK_THAT(message, Catch::Contains("unknown key_algorithm 'sha256'"));
+  CHECK_THAT(message, Catch::StartsWith("2 errors in the configuration:"));
+  CHECK_THAT(message, Catch::Contains("needs server: "));
+  CHECK_THAT(message, Catch::Contains("key_algorithm in [providers.primary] is 'sha256'"));
 }
 
 TEST_CASE("rfc2136 settings: the secret's variable, never its value", "[providers][rfc2136]") {
@@ -529,11 +532,11 @@ TEST_CASE("rfc2136 provider: capabilities, zones given, checks before any messag
   Table table = keyed();
   table.settings["server"] = "127.0.0.1:9";  // nothing is sent in this test
   table.settings["zones"] = "example.com, mail.example.com";
-  const auto provider = make_rfc2136(provider_config(table),
-                                     {.getenv = [&](const std::string& name) -> std::optional<std::string> {
-                                       if (name == "TSIG_SECRET") return k_secret;
-                                       return std::nullopt;
-                                     }});
+  const auto provider = spfctl::providers::create_provider(
+      provider_config(table), {.getenv = [&](const std::string& name) -> std::optional<std::string> {
+        if (name == "TSIG_SECRET") return k_secret;
+        return std::nullopt;
+      }});
   const Capabilities& capabilities = provider->capabilities();
   CHECK(capabilities.multi_string);
   CHECK(capabilities.batch);
@@ -571,11 +574,13 @@ TEST_CASE("rfc2136 provider: the example of docs/providers/rfc2136.md loads", "[
   const auto config =
       spfctl::config::load_config_text(text.substr(start + 8, end - start - 8), "spfctl.toml");
   REQUIRE(config.providers.count("primary") == 1);
-  const auto settings = parse_rfc2136_settings(
-      config.providers.at("primary"), {.getenv = [](const std::string& name) -> std::optional<std::string> {
-        if (name == "SPFCTL_TSIG_SECRET") return k_secret;
-        return std::nullopt;
-      }});
+  const spfctl::providers::ProviderType& type = *spfctl::providers::find_provider_type("rfc2136");
+  const auto settings =
+      rfc2136_settings(read_settings(config.providers.at("primary"), type.settings, type.check),
+                       {.getenv = [](const std::string& name) -> std::optional<std::string> {
+                         if (name == "SPFCTL_TSIG_SECRET") return k_secret;
+                         return std::nullopt;
+                       }});
   CHECK(settings.server.to_string() == "192.0.2.53:53");
   REQUIRE(settings.key);
   CHECK(settings.key->name == "spfctl-key");

@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "dns/zone_file.hpp"
 #include "error.hpp"
+#include "providers/registry.hpp"
 #include "providers/zonefile.hpp"
 #include "tests/support/provider_conformance.hpp"
 
@@ -349,20 +350,21 @@ TEST_CASE("zone-file provider settings: directory relative to the configuration"
   fs::create_directories(dir.path / "dns");
   write(dir.path / "dns" / "example.org.zone", "$ORIGIN example.org.\n@ 300 IN TXT \"v=spf1 -all\"\n");
 
-  spfctl::config::ProviderConfig builtin{"zonefile", "zonefile", {}, {}, true};
-  auto provider = ZoneFileProvider::create(builtin, {dir.path});
+  spfctl::config::ProviderConfig builtin{"zonefile", "zonefile", {}, {}, true, {}};
+  const spfctl::providers::ProviderEnvironment here{.config_dir = dir.path};
+  auto provider = spfctl::providers::create_provider(builtin, here);
   CHECK(provider->zone_for("example.net") == "example.net");
 
-  spfctl::config::ProviderConfig custom{
-      "local", "zonefile", {{"directory", {"dns", {"spfctl.toml", 3, 13}}}}, {}, false};
-  CHECK(ZoneFileProvider::create(custom, {dir.path})->zone_for("www.example.org") == "example.org");
+  spfctl::config::ProviderConfig custom{"local", "zonefile", {{"directory", {"dns", {"spfctl.toml", 3, 13}}}},
+                                        {},      false,      {}};
+  CHECK(spfctl::providers::create_provider(custom, here)->zone_for("www.example.org") == "example.org");
 
-  spfctl::config::ProviderConfig typo{
-      "local", "zonefile", {{"directroy", {"dns", {"spfctl.toml", 3, 1}}}}, {}, false};
+  spfctl::config::ProviderConfig typo{"local", "zonefile", {{"directroy", {"dns", {"spfctl.toml", 3, 1}}}},
+                                      {},      false,      {}};
   CHECK_THROWS_WITH(
-      ZoneFileProvider::create(typo, {dir.path}),
-      Catch::StartsWith("spfctl.toml:3:1: unknown setting 'directroy' in [providers.local]; did you "
-                        "mean 'directory'?"));
+      spfctl::providers::create_provider(typo, here),
+      Catch::StartsWith("spfctl.toml:3:1: unknown setting 'directroy' in [providers.local] (type "
+                        "zonefile); did you mean 'directory'?"));
 
   ZoneFileProvider missing(dir.path / "nowhere");
   CHECK_THROWS_WITH(missing.zone_for("example.net"), Catch::Contains("does not exist"));
