@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "plan/diff.hpp"
-#include "providers/provider.hpp"
+#include "publish/provider.hpp"
 
 namespace spfctl::apply {
 
@@ -19,11 +19,11 @@ struct DomainJob {
   std::string provider_name;  // the [providers.NAME] key
   std::string zone;
   std::string chain_prefix;
-  providers::Provider* provider = nullptr;
+  publish::Provider* provider = nullptr;
   // Jobs of this provider (by provider_name) that run at once at most: its write_concurrency.
   int write_concurrency = 16;
-  plan::LiveRecords live;                  // as read when the changes were rebased onto it
-  std::vector<providers::Change> changes;  // rebased, in apply order
+  plan::LiveRecords live;                // as read when the changes were rebased onto it
+  std::vector<publish::Change> changes;  // rebased, in apply order
 };
 
 struct DomainOutcome {

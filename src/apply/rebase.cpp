@@ -8,8 +8,8 @@
 
 namespace spfctl::apply {
 
-using providers::Change;
-using providers::TxtValue;
+using publish::Change;
+using publish::TxtValue;
 
 namespace {
 

@@ -27,7 +27,7 @@ namespace spfctl::cli {
 
 namespace {
 
-using providers::Change;
+using publish::Change;
 
 // After an interrupt, how long apply waits for the writes in flight before it gives up on them.
 constexpr std::chrono::seconds k_interrupt_grace{30};

@@ -36,7 +36,7 @@ void read_live(DomainRun& run, ProviderSet& providers) {
     run.result.zone = dns::normalize_name(policy.zone ? *policy.zone : run.provider->zone_for(policy.name));
     plan::read_managed(run.live, policy.name, policy.chain_prefix, {},
                        lister(*run.provider, run.result.zone));
-    for (const providers::TxtValue& value : run.live.other_values(policy.name))
+    for (const publish::TxtValue& value : run.live.other_values(policy.name))
       run.apex.other_txt.push_back(value.strings);
   } catch (const Error& e) {
     run.result.error = e.what();
@@ -170,9 +170,9 @@ std::string lookups_line(const DomainRun& run) {
   return line;
 }
 
-void print_change(std::ostream& out, const Style& style, const providers::Change& change,
+void print_change(std::ostream& out, const Style& style, const publish::Change& change,
                   const plan::LiveRecords& live) {
-  using Action = providers::Change::Action;
+  using Action = publish::Change::Action;
   const std::string head = util::printable(change.name) + " TXT";
   switch (change.action) {
     case Action::create:
@@ -227,7 +227,7 @@ void print_domain(std::ostream& out, const Style& style, const DomainRun& run, b
     out << "  " << style.red("error:") << " " << util::printable(r.error) << "\n";
     return;
   }
-  for (const providers::Change& change : r.changes) print_change(out, style, change, run.live);
+  for (const publish::Change& change : r.changes) print_change(out, style, change, run.live);
   if (quiet) return;
   out << "  " << lookups_line(run) << "\n";
   if (!r.flattened.empty()) {
@@ -274,13 +274,13 @@ std::string format_seconds(double seconds) {
   return out.str();
 }
 
-providers::Provider& ProviderSet::get(const std::string& name) {
+publish::Provider& ProviderSet::get(const std::string& name) {
   if (const auto it = m_errors.find(name); it != m_errors.end()) throw Error(it->second);
   if (const auto it = m_built.find(name); it != m_built.end()) return *it->second;
   try {
     const auto config = m_config.providers.find(name);
     if (config == m_config.providers.end()) throw Error("provider '" + name + "' is not configured");
-    std::unique_ptr<providers::Provider> built = providers::create_provider(config->second, m_environment);
+    std::unique_ptr<publish::Provider> built = providers::create_provider(config->second, m_environment);
     m_write_concurrency[name] = providers::write_concurrency(config->second);
     return *(m_built[name] = std::move(built));
   } catch (const Error& e) {
@@ -289,7 +289,7 @@ providers::Provider& ProviderSet::get(const std::string& name) {
   }
 }
 
-plan::ListFunction lister(providers::Provider& provider, const std::string& zone) {
+plan::ListFunction lister(publish::Provider& provider, const std::string& zone) {
   return [&provider, zone](const std::vector<std::string>& names) { return provider.list(zone, names); };
 }
 

@@ -31,7 +31,7 @@ class ProviderSet {
 
   // Throws spfctl::Error when the provider is not configured or cannot be built (every time it is
   // asked for, with the same message). Not thread-safe: build providers before sharing them.
-  providers::Provider& get(const std::string& name);
+  publish::Provider& get(const std::string& name);
   // How many zones apply writes at once through provider `name` (providers::write_concurrency);
   // the provider must have been built by get().
   int write_concurrency(const std::string& name) const { return m_write_concurrency.at(name); }
@@ -39,7 +39,7 @@ class ProviderSet {
  private:
   const config::Config& m_config;
   providers::ProviderEnvironment m_environment;
-  std::map<std::string, std::unique_ptr<providers::Provider>> m_built;
+  std::map<std::string, std::unique_ptr<publish::Provider>> m_built;
   std::map<std::string, int> m_write_concurrency;
   std::map<std::string, std::string> m_errors;
 };
@@ -48,7 +48,7 @@ class ProviderSet {
 struct DomainRun {
   const config::DomainPolicy* policy = nullptr;
   plan::PlannedDomain result;
-  providers::Provider* provider = nullptr;
+  publish::Provider* provider = nullptr;
   plan::LiveRecords live;
   plan::ApexContext apex;
   double read_seconds = 0;
@@ -59,7 +59,7 @@ struct DomainRun {
 };
 
 // A provider's list() for one zone, as plan::read_managed wants it.
-plan::ListFunction lister(providers::Provider& provider, const std::string& zone);
+plan::ListFunction lister(publish::Provider& provider, const std::string& zone);
 
 // The configuration of one run and everything built from it.
 class Session {

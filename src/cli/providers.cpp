@@ -12,7 +12,7 @@ namespace spfctl::cli {
 
 namespace {
 
-std::string capability_line(const providers::Capabilities& c) {
+std::string capability_line(const publish::Capabilities& c) {
   std::string line = "TTL " + std::to_string(c.min_ttl) + "-" + std::to_string(c.max_ttl) +
                      " s, strings up to " + std::to_string(c.max_string_bytes) + " bytes, values up to " +
                      std::to_string(c.max_value_bytes) + " bytes";
@@ -39,7 +39,7 @@ void print_text(std::ostream& out, const Style& style) {
 nlohmann::ordered_json table_json() {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const providers::ProviderType& type : providers::provider_table()) {
-    const providers::Capabilities& c = type.capabilities;
+    const publish::Capabilities& c = type.capabilities;
     nlohmann::ordered_json settings = nlohmann::ordered_json::array();
     for (const providers::SettingInfo& s : type.settings)
       settings.push_back({{"key", s.key}, {"description", s.description}, {"required", s.required}});

@@ -12,8 +12,8 @@
 
 namespace spfctl::plan {
 
-using providers::Change;
-using providers::TxtValue;
+using publish::Change;
+using publish::TxtValue;
 
 namespace {
 
@@ -95,9 +95,9 @@ void read_managed(LiveRecords& live, std::string_view domain, std::string_view c
       if (!live.sets.contains(name) && std::find(to_read.begin(), to_read.end(), name) == to_read.end())
         to_read.push_back(name);
     if (to_read.empty()) return;
-    std::vector<providers::TxtRecordSet> sets = list(to_read);
-    for (const std::string& name : to_read) live.sets[name] = providers::TxtRecordSet{name, 0, {}, {}};
-    for (providers::TxtRecordSet& set : sets) {
+    std::vector<publish::TxtRecordSet> sets = list(to_read);
+    for (const std::string& name : to_read) live.sets[name] = publish::TxtRecordSet{name, 0, {}, {}};
+    for (publish::TxtRecordSet& set : sets) {
       set.name = dns::normalize_name(set.name);
       live.sets[set.name] = std::move(set);
     }
@@ -214,7 +214,7 @@ DomainDiff diff_domain(const DomainPlan& plan, std::uint32_t ttl, std::string_vi
 }
 
 std::string check_capabilities(const DomainPlan& plan, std::uint32_t ttl,
-                               const providers::Capabilities& capabilities) {
+                               const publish::Capabilities& capabilities) {
   if (ttl < capabilities.min_ttl || ttl > capabilities.max_ttl)
     return "ttl " + std::to_string(ttl) + " is outside what the provider accepts (" +
            std::to_string(capabilities.min_ttl) + " to " + std::to_string(capabilities.max_ttl) +

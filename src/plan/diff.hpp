@@ -14,24 +14,23 @@
 #include <vector>
 
 #include "plan/desired.hpp"
-#include "providers/provider.hpp"
+#include "publish/records.hpp"
 
 namespace spfctl::plan {
 
 // The TXT record sets read for one domain, by name. A name read without records is present with no
 // values, so it is not read again.
 struct LiveRecords {
-  std::map<std::string, providers::TxtRecordSet> sets;
+  std::map<std::string, publish::TxtRecordSet> sets;
 
   // The SPF values (TXT values starting "v=spf1") at `name`; empty when there are none.
-  std::vector<providers::TxtValue> spf_values(const std::string& name) const;
+  std::vector<publish::TxtValue> spf_values(const std::string& name) const;
   // The other TXT values at `name`.
-  std::vector<providers::TxtValue> other_values(const std::string& name) const;
+  std::vector<publish::TxtValue> other_values(const std::string& name) const;
 };
 
 // Reads the names of `names` a provider lists in one call (all inside the domain's zone).
-using ListFunction =
-    std::function<std::vector<providers::TxtRecordSet>(const std::vector<std::string>& names)>;
+using ListFunction = std::function<std::vector<publish::TxtRecordSet>(const std::vector<std::string>& names)>;
 
 // Reads into `live` every managed name of `domain` not read yet: the domain, `wanted` (the chained
 // names a plan publishes), and every chained name an SPF value read points to (include: or
@@ -53,7 +52,7 @@ struct DomainDiff {
   // point to it), then the domain's own record, then deletes of chained records nothing published
   // points to any more. At a name holding several SPF values, the extra ones are deleted just before
   // the one kept is updated.
-  std::vector<providers::Change> changes;
+  std::vector<publish::Change> changes;
   // Why, where it is not obvious: "2 SPF records at example.com: keeping one, deleting 1".
   std::vector<std::string> notes;
 };
@@ -67,6 +66,6 @@ DomainDiff diff_domain(const DomainPlan& plan, std::uint32_t ttl, std::string_vi
 // Why `plan` cannot be published by a provider with `capabilities` at `ttl` ("" when it can): a TTL
 // out of range, a string or value too long, several strings where only one is stored.
 std::string check_capabilities(const DomainPlan& plan, std::uint32_t ttl,
-                               const providers::Capabilities& capabilities);
+                               const publish::Capabilities& capabilities);
 
 }  // namespace spfctl::plan

@@ -17,8 +17,8 @@ namespace spfctl::plan {
 
 using nlohmann::json;
 using Ordered = nlohmann::ordered_json;  // written in the documented order
-using providers::Change;
-using providers::TxtValue;
+using publish::Change;
+using publish::TxtValue;
 
 std::string_view to_string(DomainStatus status) {
   switch (status) {

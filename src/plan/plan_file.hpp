@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "plan/desired.hpp"
-#include "providers/provider.hpp"
+#include "publish/records.hpp"
 
 namespace spfctl::plan {
 
@@ -42,7 +42,7 @@ struct PlannedDomain {
   std::vector<std::string> flattened;
   std::vector<std::string> notes;
   std::vector<std::string> warnings;
-  std::vector<providers::Change> changes;  // in apply order
+  std::vector<publish::Change> changes;  // in apply order
   // The SPF records published once the changes are applied (records[0] at the domain, then its
   // chained records); apply checks those the changes leave alone are still published as planned.
   std::vector<DesiredRecord> records;

@@ -18,10 +18,10 @@
 using namespace spfctl::apply;
 using spfctl::Error;
 using spfctl::plan::LiveRecords;
-using spfctl::providers::Capabilities;
-using spfctl::providers::Change;
-using spfctl::providers::TxtRecordSet;
-using spfctl::providers::TxtValue;
+using spfctl::publish::Capabilities;
+using spfctl::publish::Change;
+using spfctl::publish::TxtRecordSet;
+using spfctl::publish::TxtValue;
 
 namespace {
 
@@ -63,7 +63,7 @@ struct Overlap {
 
 // A provider keeping its zones in memory, with knobs to fail, to lie, and to watch how apply calls
 // overlap. Safe to call from several threads.
-class FakeProvider : public spfctl::providers::Provider {
+class FakeProvider : public spfctl::publish::Provider {
  public:
   explicit FakeProvider(std::vector<std::string> zones) {
     for (std::string& zone : zones) m_zones[std::move(zone)];

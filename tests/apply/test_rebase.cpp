@@ -9,9 +9,9 @@
 
 using namespace spfctl::apply;
 using spfctl::plan::LiveRecords;
-using spfctl::providers::Change;
-using spfctl::providers::TxtRecordSet;
-using spfctl::providers::TxtValue;
+using spfctl::publish::Change;
+using spfctl::publish::TxtRecordSet;
+using spfctl::publish::TxtValue;
 using Action = Change::Action;
 
 namespace {

@@ -4,9 +4,9 @@
 #include "plan/diff.hpp"
 
 using namespace spfctl::plan;
-using spfctl::providers::Change;
-using spfctl::providers::TxtRecordSet;
-using spfctl::providers::TxtValue;
+using spfctl::publish::Change;
+using spfctl::publish::TxtRecordSet;
+using spfctl::publish::TxtValue;
 using Action = Change::Action;
 
 namespace {
@@ -192,7 +192,7 @@ TEST_CASE("read_managed reads the domain, the wanted names and every chained nam
 }
 
 TEST_CASE("capabilities are checked before anything is published", "[plan][diff]") {
-  spfctl::providers::Capabilities caps;
+  spfctl::publish::Capabilities caps;
   caps.min_ttl = 300;
   caps.multi_string = false;
   caps.max_string_bytes = 255;

@@ -10,8 +10,8 @@
 using namespace spfctl::plan;
 using nlohmann::json;
 using spfctl::Error;
-using spfctl::providers::Change;
-using spfctl::providers::TxtValue;
+using spfctl::publish::Change;
+using spfctl::publish::TxtValue;
 
 namespace {
 
