@@ -130,8 +130,9 @@ Checked check_settings(const config::ProviderConfig& config, const std::vector<S
   for (const SettingInfo& info : infos) keys.emplace_back(info.key);
 
   for (const auto& [key, setting] : config.settings) {
+    const std::string& name = key;  // a structured binding cannot be captured before C++20 in clang 14
     const auto info =
-        std::find_if(infos.begin(), infos.end(), [&](const SettingInfo& i) { return i.key == key; });
+        std::find_if(infos.begin(), infos.end(), [&](const SettingInfo& i) { return i.key == name; });
     if (info == infos.end()) {
       const std::string match = util::closest_match(key, keys);
       problems.push_back(
