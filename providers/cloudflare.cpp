@@ -369,7 +369,9 @@ class CloudflareProvider : public Provider {
                  " holds a Cloudflare API token with the permissions Zone:Read and DNS:Edit on this zone";
     else if (response.status == 429)
       message += "; Cloudflare allows 1200 requests per 5 minutes per user: wait a few minutes and run again";
-    throw Error(m_redactor.redact(message));
+    throw ProviderError(
+        std::ranges::count(codes, 10000) > 0 ? Failure::refused : failure_of(request, response),
+        m_redactor.redact(message));
   }
 
   // The id of zone `zone`, or nullopt when the account has none of that name.
@@ -472,16 +474,18 @@ class CloudflareProvider : public Provider {
       case Change::Action::update:
         if (before) return rewrite(fqdn, *before, *change.after, change.ttl);
         if (!after)
-          throw Error(prefix(zone) + "cannot update the SPF value" + where + ": the value it replaces, '" +
-                      change.before->joined() + "', is no longer published there; run spfctl plan again");
+          throw ProviderError(Failure::drift, prefix(zone) + "cannot update the SPF value" + where +
+                                                  ": the value it replaces, '" + change.before->joined() +
+                                                  "', is no longer published there; run spfctl plan again");
         break;
       case Change::Action::create:
         if (!after) {
           for (const auto& record : records)
             if (spf::is_spf_record(record.value.joined()))
-              throw Error(prefix(zone) + "cannot create the SPF value" + where +
-                          ": an SPF value is already there ('" + record.value.joined() +
-                          "') and a name must hold only one; run spfctl plan again");
+              throw ProviderError(Failure::drift,
+                                  prefix(zone) + "cannot create the SPF value" + where +
+                                      ": an SPF value is already there ('" + record.value.joined() +
+                                      "') and a name must hold only one; run spfctl plan again");
           return {Operation::Kind::post, {}, record_body(fqdn, *change.after, change.ttl, nullptr)};
         }
         break;

@@ -235,7 +235,7 @@ class GoDaddyProvider : public Provider {
       message += "; the domain is not in this GoDaddy account, or GoDaddy does not host its DNS";
     else if (response.status == 429)
       message += "; GoDaddy allows 60 requests a minute per key: wait a minute and run again";
-    throw Error(m_redactor.redact(message));
+    throw ProviderError(failure_of(request, response), m_redactor.redact(message));
   }
 
   std::vector<Record> read(const std::string& zone, const std::string& fqdn) const {
@@ -276,16 +276,18 @@ class GoDaddyProvider : public Provider {
           return records;
         }
         if (after == records.end())
-          throw Error(prefix(zone) + "cannot update the SPF value" + where + ": the value it replaces, '" +
-                      change.before->joined() + "', is no longer published there; run spfctl plan again");
+          throw ProviderError(Failure::drift, prefix(zone) + "cannot update the SPF value" + where +
+                                                  ": the value it replaces, '" + change.before->joined() +
+                                                  "', is no longer published there; run spfctl plan again");
         break;
       case Change::Action::create:
         if (after == records.end()) {
           for (const auto& record : records)
             if (spf::is_spf_record(record.data))
-              throw Error(prefix(zone) + "cannot create the SPF value" + where +
-                          ": an SPF value is already there ('" + record.data +
-                          "') and a name must hold only one; run spfctl plan again");
+              throw ProviderError(Failure::drift,
+                                  prefix(zone) + "cannot create the SPF value" + where +
+                                      ": an SPF value is already there ('" + record.data +
+                                      "') and a name must hold only one; run spfctl plan again");
           records.push_back({change.after->joined(), change.ttl});
           return records;
         }

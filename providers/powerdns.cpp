@@ -266,7 +266,7 @@ void PowerDnsProvider::fail(std::string_view context, const http::Request& reque
         "time): keep write_concurrency = 1 for this provider, stop other writers meanwhile, and run "
         "apply again";
   }
-  throw Error(m_redactor.redact(message));
+  throw ProviderError(failure_of(request, response), m_redactor.redact(message));
 }
 
 std::string PowerDnsProvider::zone_url(const Zone& zone) const {
@@ -366,9 +366,11 @@ void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& c
   std::map<std::string, RecordSet> live = txt_sets(parse_body(current, context), context, nullptr);
 
   auto drift = [&](const Change& change, const std::string& what) {
-    return Error(std::string(k_provider) + ": " + context + ": cannot " +
-                 std::string(to_string(change.action)) + " the SPF value at " + in_quotes(change.name) +
-                 ": " + what + " (changed since it was read); nothing was applied; run spfctl plan again");
+    return ProviderError(Failure::drift,
+                         std::string(k_provider) + ": " + context + ": cannot " +
+                             std::string(to_string(change.action)) + " the SPF value at " +
+                             in_quotes(change.name) + ": " + what +
+                             " (changed since it was read); nothing was applied; run spfctl plan again");
   };
 
   std::vector<Write> writes;

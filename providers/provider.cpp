@@ -3,9 +3,19 @@
 #include <cstdlib>
 
 #include "error.hpp"
+#include "http/client.hpp"
 #include "providers/settings.hpp"
 
 namespace spfctl::providers {
+
+Failure failure_of(const http::Request& request, const http::Response& response) {
+  if (response.transport_failed())
+    return response.request_sent && request.method != http::Method::get ? Failure::unknown_outcome
+                                                                        : Failure::transient;
+  if (response.status == 401 || response.status == 403) return Failure::refused;
+  if (response.status == 408 || response.status == 429 || response.status >= 500) return Failure::transient;
+  return Failure::failed;
+}
 
 std::string ProviderEnvironment::read(const std::string& name) const {
   if (getenv) return getenv(name).value_or("");

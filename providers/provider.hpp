@@ -19,6 +19,8 @@
 namespace spfctl::http {
 class HttpClient;
 class RateLimiter;
+struct Request;
+struct Response;
 }  // namespace spfctl::http
 
 namespace spfctl::providers {
@@ -34,6 +36,11 @@ using publish::TxtRecordSet;
 using publish::TxtValue;
 
 class ProviderSettings;
+
+// Why an HTTP API call that did not succeed failed, after the client's retries: refused (401, 403),
+// transient (408, 429, 5xx, or no answer to a read), unknown_outcome (a write sent without an
+// answer), failed (any other status).
+Failure failure_of(const http::Request& request, const http::Response& response);
 
 // What an adapter takes from the process around it; every member may be left empty for the real
 // thing. Tests fill it in to reach fakes instantly and deterministically.

@@ -256,8 +256,8 @@ const Capabilities& rfc2136_capabilities() {
   return capabilities;
 }
 
-void Rfc2136Provider::fail(const std::string& message) const {
-  throw Error(m_redactor.redact("rfc2136: " + message));
+void Rfc2136Provider::fail(const std::string& message, Failure failure) const {
+  throw ProviderError(failure, m_redactor.redact("rfc2136: " + message));
 }
 
 std::string Rfc2136Provider::server_text() const {
@@ -281,7 +281,7 @@ Response Rfc2136Provider::exchange(Bytes message, const std::string& subject, co
       text += "; the update may or may not have been applied: run plan to see what is published";
     else if (result.timed_out)
       text += "; check `server` and that the server answers over TCP, or raise `timeout`";
-    fail(text);
+    fail(text, may_have_applied && result.timed_out ? Failure::unknown_outcome : Failure::transient);
   }
   Response response;
   try {
@@ -305,7 +305,8 @@ Response Rfc2136Provider::exchange(Bytes message, const std::string& subject, co
         (check.status == Status::error ? ", " + rfc2136::tsig_error_name(check.error) : "");
     if (check.status == Status::error && check.error == k_badtime)
       fail(server_text() + " refused the time of the TSIG signature (" + codes + ") " + scope +
-           ": the clocks of this machine and of the server differ by more than 5 minutes");
+               ": the clocks of this machine and of the server differ by more than 5 minutes",
+           Failure::refused);
     // knotd also answers BADKEY for a key its ACL does not allow for the zone.
     const std::string acl_advice =
         check.status == Status::error && check.error == k_badkey
@@ -313,7 +314,8 @@ Response Rfc2136Provider::exchange(Bytes message, const std::string& subject, co
                   " and action: update; BIND: allow-update { key \"" + key->name + "\"; };)"
             : "";
     fail(server_text() + " refused the TSIG key " + in_quotes(key->name) + " (" + codes + ") " + scope +
-         key_advice + acl_advice);
+             key_advice + acl_advice,
+         Failure::refused);
   }
   // Servers answer some refusals (REFUSED for a zone they do not serve) unsigned. A failure is
   // reported as such either way; only answers that are acted on must be signed.
@@ -327,7 +329,7 @@ Response Rfc2136Provider::exchange(Bytes message, const std::string& subject, co
             : "carries a TSIG signature that key " + in_quotes(key->name) + " does not verify" + key_advice;
     if (may_have_applied)
       text += "; the update may or may not have been applied: run plan to see what is published";
-    fail(text);
+    fail(text, may_have_applied ? Failure::unknown_outcome : Failure::failed);
   }
   return response;
 }
@@ -424,15 +426,18 @@ void Rfc2136Provider::apply(std::string_view zone_text, const std::vector<Change
     case k_yxrrset:
     case k_nxrrset:
       fail("the TXT records at " + join(names) + " in zone " + in_quotes(zone) +
-           " changed since spfctl read them (the server answered " + rfc2136::rcode_name(response.rcode) +
-           " to the update's prerequisites)" + nothing + ": run plan again");
+               " changed since spfctl read them (the server answered " + rfc2136::rcode_name(response.rcode) +
+               " to the update's prerequisites)" + nothing + ": run plan again",
+           Failure::drift);
     case k_refused:
       fail(server_text() + " refused " + subject + " (REFUSED)" + nothing + ": its update ACL must allow " +
-           (m_settings.key ? "the key " + in_quotes(m_settings.key->name) + " (knot: an acl with key: " +
-                                 m_settings.key->name + " and action: update; BIND: allow-update { key \"" +
-                                 m_settings.key->name + "\"; };)"
-                           : "this machine's address (knot: an acl with address: and action: update; BIND: "
-                             "allow-update { ADDRESS; };)"));
+               (m_settings.key
+                    ? "the key " + in_quotes(m_settings.key->name) + " (knot: an acl with key: " +
+                          m_settings.key->name + " and action: update; BIND: allow-update { key \"" +
+                          m_settings.key->name + "\"; };)"
+                    : "this machine's address (knot: an acl with address: and action: update; BIND: "
+                      "allow-update { ADDRESS; };)"),
+           Failure::refused);
     case k_notauth:
       fail(server_text() + " is not authoritative for zone " + in_quotes(zone) + " (NOTAUTH)" + nothing +
            ": `server` must be the zone's primary");

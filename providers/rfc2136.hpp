@@ -87,7 +87,7 @@ class Rfc2136Provider : public Provider {
   rfc2136::Response exchange(rfc2136::Bytes message, const std::string& subject, const std::string& scope,
                              bool may_have_applied);
   std::uint16_t next_id();
-  [[noreturn]] void fail(const std::string& message) const;
+  [[noreturn]] void fail(const std::string& message, Failure failure = Failure::failed) const;
   std::string server_text() const;
 
   Rfc2136Settings m_settings;

@@ -321,8 +321,8 @@ void apply_change(std::vector<Slot>& slots, const Change& change, const std::str
     const bool exists =
         std::any_of(slots.begin(), slots.end(), [&](const Slot& s) { return s.name == name && s.value; });
     if (exists)
-      throw Error(file + ": " + quote(name) + " already has an SPF record (" + published_values(slots, name) +
-                  ")" + replan);
+      throw ProviderError(Failure::drift, file + ": " + quote(name) + " already has an SPF record (" +
+                                              published_values(slots, name) + ")" + replan);
     slots.push_back({name, std::nullopt, change.after, change.ttl, true});
     return;
   }
@@ -336,8 +336,9 @@ void apply_change(std::vector<Slot>& slots, const Change& change, const std::str
     return s.name == name && s.value && s.value->joined() == before;
   });
   if (slot == slots.end())
-    throw Error(file + ": the SPF record at " + quote(name) + " is not the one planned (" + quote(before) +
-                "); published: " + published_values(slots, name) + replan);
+    throw ProviderError(Failure::drift, file + ": the SPF record at " + quote(name) +
+                                            " is not the one planned (" + quote(before) +
+                                            "); published: " + published_values(slots, name) + replan);
   slot->changed = true;
   if (change.action == Change::Action::remove) {
     slot->value.reset();

@@ -138,6 +138,11 @@ DomainOutcome run_job(const DomainJob& job, const DnsReader& dns) {
   DomainOutcome outcome;
   try {
     if (!job.changes.empty()) job.provider->apply(job.zone, job.changes);
+  } catch (const publish::ProviderError& e) {
+    outcome.error = e.what();
+    outcome.failure = e.failure();
+    outcome.applied = applied_count(job);
+    return outcome;
   } catch (const Error& e) {
     outcome.error = e.what();
     outcome.applied = applied_count(job);

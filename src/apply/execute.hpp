@@ -30,7 +30,8 @@ struct DomainOutcome {
   // Changes found in effect afterwards; when applying failed, how far it got (read back from the
   // provider), or nullopt when that could not be read either.
   std::optional<std::size_t> applied;
-  std::string error;         // why applying failed; empty when the provider took every change
+  std::string error;  // why applying failed; empty when the provider took every change
+  publish::Failure failure = publish::Failure::failed;  // with `error`: what kind of failure it was
   std::string verified_by;   // "provider" or "provider and DNS at ADDR:PORT", when verified
   std::string verify_error;  // what was read back that differs from the plan
   bool started = true;       // false: stopped before it began (nothing written for it)

@@ -295,8 +295,37 @@ struct Report {
   std::optional<std::size_t> applied;
   std::string verified_by;
   std::string error;
-  bool already_applied = false;  // in sync because an earlier run applied this plan there
+  bool already_applied = false;               // in sync because an earlier run applied this plan there
+  std::optional<publish::Failure> failure{};  // a provider's failure to apply: its kind
 };
+
+// The last line after failures: what to do next, by the kinds of failure seen.
+std::string failure_advice(const std::vector<Report>& reports) {
+  bool refused = false, drift = false, converges = false, other = false;
+  for (const Report& r : reports) {
+    if (r.status != "failed") continue;
+    const publish::Failure kind = r.failure.value_or(publish::Failure::failed);
+    refused |= kind == publish::Failure::refused;
+    drift |= kind == publish::Failure::drift;
+    converges |= kind == publish::Failure::transient || kind == publish::Failure::unknown_outcome;
+    other |= kind == publish::Failure::failed;
+  }
+  std::string advice;
+  if (refused)
+    advice +=
+        "the provider refused the credentials or their permissions: fix them as the message says, then "
+        "run apply again\n";
+  if (drift)
+    advice +=
+        "records changed at the provider while apply ran: run plan again to review what is published "
+        "now\n";
+  if (converges)
+    advice +=
+        "the provider did not answer or was busy: run apply again, it plans from what is published then "
+        "and converges\n";
+  if (other) advice += "run apply again once the cause is fixed: it plans from what is published then\n";
+  return advice;
+}
 
 std::string report_line(const Style& style, const Report& r) {
   // Errors quote providers' answers and plan files: shown, never obeyed by the terminal.
@@ -328,6 +357,7 @@ nlohmann::ordered_json report_json(const std::vector<Report>& reports, const std
     d["changes_applied"] = r.applied ? nlohmann::ordered_json(*r.applied) : nlohmann::ordered_json();
     d["verified"] = r.status == "applied";
     if (!r.verified_by.empty()) d["verified_by"] = r.verified_by;
+    if (r.failure) d["failure"] = publish::to_string(*r.failure);
     if (r.already_applied) d["already_applied"] = true;
     if (!r.error.empty()) d["error"] = r.error;
     domains.push_back(std::move(d));
@@ -409,6 +439,7 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
       report.applied = outcome->applied;
       report.verified_by = outcome->verified_by;
       report.status = !outcome->started ? "not-started" : outcome->ok() ? "applied" : "failed";
+      if (!outcome->error.empty()) report.failure = outcome->failure;
       report.error = !outcome->error.empty()         ? outcome->error
                      : outcome->verify_error.empty() ? ""
                                                      : "verification: " + outcome->verify_error;
@@ -445,7 +476,7 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
       std::cout << "interrupted: what is listed as applied is published; run apply again to finish (it "
                    "converges)\n";
     else if (counts[2])
-      std::cout << "run apply again once the cause is fixed: it plans from what is published then\n";
+      std::cout << failure_advice(reports);
   }
   if (interrupted) return 130;
   return counts[2] ? 1 : 0;

@@ -71,6 +71,7 @@ class FakeProvider : public spfctl::publish::Provider {
 
   // Knobs, set before execute() runs.
   std::size_t fail_at = 0;  // this change of each apply call (1-based) throws; 0: none
+  std::optional<spfctl::publish::Failure> fail_as;  // set: it throws a ProviderError of this kind
   bool list_fails_after_failure = false;
   std::size_t drop_at = 0;            // this change of each apply call is skipped, reporting success
   bool drop_others = false;           // writes lose the other TXT values at the name
@@ -148,6 +149,8 @@ class FakeProvider : public spfctl::publish::Provider {
       const std::lock_guard lock(m_mutex);
       if (i + 1 == fail_at) {
         m_failed = true;
+        if (fail_as)
+          throw spfctl::publish::ProviderError(*fail_as, "fake: change " + std::to_string(i + 1) + " failed");
         throw Error("fake: change " + std::to_string(i + 1) + " at " + changes[i].name + " was refused");
       }
       if (i + 1 == drop_at) continue;
@@ -281,6 +284,27 @@ TEST_CASE("execute reports a failed change and how many changes are in effect", 
   // A failed domain does not stop the others.
   CHECK(outcomes[1].ok());
   CHECK(outcomes[1].verified_by == "provider");
+}
+
+TEST_CASE("execute keeps the kind of a provider's failure for the summary", "[apply]") {
+  using spfctl::publish::Failure;
+  FakeProvider fake({"example.com"});
+  const DomainJob job = three_changes(fake);
+  fake.fail_at = 2;
+  SECTION("a plain error is a failure of no known kind") {
+    const DomainOutcome outcome = execute({job}, 1, {}).at(0);
+    CHECK(outcome.failure == Failure::failed);
+    CHECK(outcome.applied == std::optional<std::size_t>(1));
+  }
+  SECTION("a ProviderError keeps its kind") {
+    const Failure kind =
+        GENERATE(Failure::refused, Failure::drift, Failure::transient, Failure::unknown_outcome);
+    fake.fail_as = kind;
+    const DomainOutcome outcome = execute({job}, 1, {}).at(0);
+    CHECK(outcome.error == "fake: change 2 failed");
+    CHECK(outcome.failure == kind);
+    CHECK(outcome.applied == std::optional<std::size_t>(1));
+  }
 }
 
 TEST_CASE("execute says it cannot tell how far a failed domain got when reading back fails too", "[apply]") {

@@ -410,6 +410,8 @@ TEST_CASE("writes slower than the provider's timeout fail the domain with a time
   CHECK_THAT(failed.out, Contains("failed: timeout"));
   CHECK_THAT(failed.out, Contains("(0 of " + std::to_string(changes) + " changes applied)\n"));
   CHECK_THAT(failed.out, Contains("1 domain: 0 applied, 0 in sync, 1 failed"));
+  // A write that got no answer may have been made: apply again converges, and says so.
+  CHECK_THAT(failed.out, Contains("run apply again, it plans from what is published then and converges"));
   CHECK(fake.txt_history("example.net").empty());
   CHECK(fake.txt_now("example.net") == old_state("example.net"));
 
@@ -418,6 +420,35 @@ TEST_CASE("writes slower than the provider's timeout fail the domain with a time
   CHECK_THAT(again.out, Contains(applied_line("example.net", changes)));
   check_history(fake.txt_history("example.net"), "example.net");
   CHECK(fake.txt_now("example.net") == expected_state(planned, "example.net"));
+}
+
+TEST_CASE("a write refused for its credentials says to fix them, not that apply again converges",
+          "[integration][apply][faults]") {
+  CloudflareFake fake;
+  seed(fake, "example.net");
+  Credentials credentials;
+  credentials.add(fake);
+  TempDir work("spfctl-faults");
+  const std::string config =
+      work.write("spfctl.toml", cloudflare_provider(fake) + domain_block("example.net", "cf"));
+  fake.inject(ApiFault::answer(403).on_writes(), 1);
+  const ProcessResult failed = spfctl_run(credentials, config, {"apply", "--auto-approve"});
+  INFO(failed.out << failed.err);
+  CHECK(failed.exit_code == 1);
+  CHECK(writes_of(fake) == 1);  // a refusal is not retried
+  CHECK_THAT(failed.out, Contains("answered 403 forbidden"));
+  CHECK_THAT(failed.out,
+             Contains("the provider refused the credentials or their permissions: fix them as the "
+                      "message says, then run apply again"));
+  CHECK_THAT(failed.out, !Contains("converges"));
+  CHECK(fake.txt_now("example.net") == old_state("example.net"));
+
+  fake.inject(ApiFault::answer(403).on_writes(), 1);
+  const ProcessResult as_json = spfctl_run(credentials, config, {"apply", "--auto-approve", "--json"});
+  CHECK(as_json.exit_code == 1);
+  const nlohmann::json report = nlohmann::json::parse(as_json.out);
+  CHECK(report["domains"][0]["status"] == "failed");
+  CHECK(report["domains"][0]["failure"] == "refused");
 }
 
 TEST_CASE("one domain failing does not stop the others", "[integration][apply][faults]") {
