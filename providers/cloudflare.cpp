@@ -16,6 +16,7 @@
 #include "http/retry.hpp"
 #include "providers/json_answer.hpp"
 #include "providers/settings.hpp"
+#include "publish/records.hpp"
 #include "spf/select.hpp"
 #include "util/text.hpp"
 
@@ -26,7 +27,6 @@ namespace {
 using json = nlohmann::json;
 using http::Method;
 
-constexpr std::size_t k_max_string = 255;
 constexpr int k_page_size = 100;
 // Pages of one listing read at most: a name holds a few records, and a hostile answer must not keep
 // spfctl paging for ever.
@@ -38,10 +38,6 @@ constexpr int k_create_attempts = 3;
 // Duplicate-record error codes: "The record already exists." / "An identical record already exists."
 constexpr int k_code_exists = 81057;
 constexpr int k_code_identical = 81058;
-
-std::string in_quotes(std::string_view text) {
-  return "'" + std::string(text) + "'";
-}
 
 // Length of the valid UTF-8 sequence starting at text[at] (a byte of 0x80 or more), or 0.
 std::size_t utf8_sequence(std::string_view text, std::size_t at) {
@@ -93,14 +89,6 @@ void append_escaped(std::string& out, std::string_view text) {
   out += '"';
 }
 
-std::vector<std::string> cut(std::string_view text) {
-  std::vector<std::string> out;
-  for (std::size_t at = 0; at < text.size(); at += k_max_string)
-    out.emplace_back(text.substr(at, k_max_string));
-  if (out.empty()) out.emplace_back();
-  return out;
-}
-
 // Quoted character-strings separated by blanks, or nullopt when `content` is not exactly that.
 std::optional<std::vector<std::string>> parse_quoted(std::string_view content) {
   std::vector<std::string> out;
@@ -144,15 +132,6 @@ std::vector<std::string> candidate_zones(const std::string& name) {
   std::vector<std::string> out;
   for (std::size_t at = 0; name.find('.', at) != std::string::npos; at = name.find('.', at) + 1)
     out.push_back(name.substr(at));
-  return out;
-}
-
-std::string join(const std::vector<std::string>& words, std::string_view separator = ", ") {
-  std::string out;
-  for (const auto& word : words) {
-    if (!out.empty()) out += separator;
-    out += word;
-  }
   return out;
 }
 
@@ -239,7 +218,8 @@ class CloudflareProvider : public Provider {
     const std::vector<std::string> candidates = candidate_zones(wanted);
     for (const auto& candidate : candidates)
       if (find_zone_id(candidate, "finding the zone of " + wanted)) return candidate;
-    throw Error(prefix() + "no zone holds " + in_quotes(wanted) + " (asked for " + join(candidates) +
+    throw Error(prefix() + "no zone holds " + util::quoted(wanted) + " (asked for " +
+                util::joined(candidates) +
                 "); add the zone to the Cloudflare account, or give the token in " + m_token_variable +
                 " Zone:Read on it");
   }
@@ -307,7 +287,7 @@ class CloudflareProvider : public Provider {
   }
 
  private:
-  std::string prefix() const { return "cloudflare provider " + in_quotes(m_name) + ": "; }
+  std::string prefix() const { return "cloudflare provider " + util::quoted(m_name) + ": "; }
   std::string prefix(const std::string& zone) const { return prefix() + "zone " + zone + ": "; }
 
   http::Response send(Method method, const std::string& path, const json* body = nullptr) const {
@@ -355,7 +335,7 @@ class CloudflareProvider : public Provider {
             part += ": " + link["message"].get<std::string>();
       parts.push_back(std::move(part));
     }
-    return join(parts, "; ");
+    return util::joined(parts, "; ");
   }
 
   [[noreturn]] void fail(const std::string& context, Method method, const std::string& path,
@@ -401,8 +381,9 @@ class CloudflareProvider : public Provider {
 
   std::string require_zone_id(const std::string& zone) {
     if (auto id = find_zone_id(zone, "looking up zone " + zone)) return *id;
-    throw Error(prefix() + "zone " + in_quotes(zone) + " is not in the Cloudflare account, or the token in " +
-                m_token_variable + " cannot read it (it needs Zone:Read on the zone)");
+    throw Error(prefix() + "zone " + util::quoted(zone) +
+                " is not in the Cloudflare account, or the token in " + m_token_variable +
+                " cannot read it (it needs Zone:Read on the zone)");
   }
 
   // The TXT records at `fqdn`, every page of them.
@@ -609,7 +590,7 @@ const Capabilities& cloudflare_capabilities() {
   // Cloudflare has refused TXT content over 2048 characters, quotes included.
   static const Capabilities capabilities{.min_ttl = 60,
                                          .max_ttl = 86400,
-                                         .max_string_bytes = k_max_string,
+                                         .max_string_bytes = dns::k_max_character_string,
                                          .max_value_bytes = 2000,
                                          .multi_string = true,
                                          .batch = true,
@@ -620,7 +601,7 @@ const Capabilities& cloudflare_capabilities() {
 std::string cloudflare_content(const TxtValue& value) {
   std::string out;
   for (const auto& string : value.strings) {
-    for (const auto& piece : cut(string)) {
+    for (const auto& piece : publish::cut_into_strings(string)) {
       if (!out.empty()) out += ' ';
       append_escaped(out, piece);
     }
@@ -631,7 +612,7 @@ std::string cloudflare_content(const TxtValue& value) {
 
 TxtValue parse_cloudflare_content(std::string_view content) {
   if (auto strings = parse_quoted(content)) return {std::move(*strings)};
-  return {cut(content)};
+  return {publish::cut_into_strings(content)};
 }
 
 std::unique_ptr<Provider> make_cloudflare(const ProviderSettings& settings,

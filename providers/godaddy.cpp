@@ -14,6 +14,7 @@
 #include "http/retry.hpp"
 #include "providers/json_answer.hpp"
 #include "providers/settings.hpp"
+#include "publish/records.hpp"
 #include "spf/select.hpp"
 #include "util/text.hpp"
 
@@ -24,28 +25,9 @@ namespace {
 using json = nlohmann::json;
 using http::Method;
 
-constexpr std::size_t k_max_string = 255;
-
-std::string in_quotes(std::string_view text) {
-  return "'" + std::string(text) + "'";
-}
-
-std::string join(const std::vector<std::string>& words, std::string_view separator = ", ") {
-  std::string out;
-  for (const auto& word : words) {
-    if (!out.empty()) out += separator;
-    out += word;
-  }
-  return out;
-}
-
 // The value as a receiver gets it from GoDaddy: the data cut into 255-byte character-strings.
 TxtValue value_of(std::string_view data) {
-  TxtValue out;
-  for (std::size_t at = 0; at < data.size(); at += k_max_string)
-    out.strings.emplace_back(data.substr(at, k_max_string));
-  if (out.strings.empty()) out.strings.emplace_back();
-  return out;
+  return {publish::cut_into_strings(data)};
 }
 
 // One TXT value at a name, as GoDaddy holds it.
@@ -131,8 +113,8 @@ class GoDaddyProvider : public Provider {
       m_domains.push_back(candidate);
       return candidate;
     }
-    throw Error(prefix() + "no domain of the GoDaddy account holds " + in_quotes(wanted) + " (asked for " +
-                join(candidates) + "); check that the domain is in the account of the key in " +
+    throw Error(prefix() + "no domain of the GoDaddy account holds " + util::quoted(wanted) + " (asked for " +
+                util::joined(candidates) + "); check that the domain is in the account of the key in " +
                 m_key_variable + " and that its DNS is hosted at GoDaddy");
   }
 
@@ -162,7 +144,7 @@ class GoDaddyProvider : public Provider {
   }
 
  private:
-  std::string prefix() const { return "godaddy provider " + in_quotes(m_name) + ": "; }
+  std::string prefix() const { return "godaddy provider " + util::quoted(m_name) + ": "; }
   std::string prefix(const std::string& zone) const { return prefix() + "domain " + zone + ": "; }
 
   // "@" for the apex, else the name without the domain.
@@ -170,7 +152,7 @@ class GoDaddyProvider : public Provider {
     if (fqdn == zone) return "@";
     if (fqdn.size() > zone.size() && fqdn.ends_with("." + zone))
       return fqdn.substr(0, fqdn.size() - zone.size() - 1);
-    throw Error(prefix(zone) + in_quotes(fqdn) + " is not inside the domain");
+    throw Error(prefix(zone) + util::quoted(fqdn) + " is not inside the domain");
   }
 
   std::string records_path(const std::string& zone, const std::string& fqdn) const {

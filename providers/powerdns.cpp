@@ -15,6 +15,7 @@
 #include "http/retry.hpp"
 #include "providers/json_answer.hpp"
 #include "providers/settings.hpp"
+#include "publish/records.hpp"
 #include "spf/select.hpp"
 #include "util/text.hpp"
 
@@ -24,7 +25,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t k_max_string = 255;
 constexpr std::string_view k_provider = "powerdns";
 // PowerDNS has no request quota; this only keeps a large run from flooding a shared server.
 constexpr http::RateLimit k_rate_limit{50, std::chrono::milliseconds(1000)};
@@ -51,23 +51,9 @@ std::string canonical(std::string_view name) {
   return name.empty() ? "." : std::string(name) + ".";
 }
 
-bool in_zone(std::string_view name, std::string_view zone) {
-  if (zone.empty()) return true;
-  return name == zone ||
-         (name.size() > zone.size() && name.ends_with(zone) && name[name.size() - zone.size() - 1] == '.');
-}
-
-std::string in_quotes(std::string_view text) {
-  return "\"" + std::string(text) + "\"";
-}
-
-// RFC 7208 4.5: "v=spf1" alone or followed by a space, case-insensitively.
-void append_split(std::vector<std::string>& out, std::string text) {
-  if (text.size() <= k_max_string) {
-    out.push_back(std::move(text));
-    return;
-  }
-  for (std::size_t at = 0; at < text.size(); at += k_max_string) out.push_back(text.substr(at, k_max_string));
+// Appends `text` to `out` as character-strings of at most 255 bytes.
+void append_split(std::vector<std::string>& out, std::string_view text) {
+  for (std::string& piece : publish::cut_into_strings(text)) out.push_back(std::move(piece));
 }
 
 // The API's explanation in an error body: {"error": "..."}, or a short plain-text body.
@@ -123,7 +109,7 @@ std::map<std::string, RecordSet> txt_sets(const json& zone, std::string_view con
       auto value = parse_powerdns_txt_content(content);
       if (!value)
         throw Error(std::string(k_provider) + ": " + std::string(context) + ": cannot read the TXT content " +
-                    content + " at " + in_quotes(name) + "; fix it with pdnsutil edit-zone");
+                    content + " at " + util::quoted(name, '"') + "; fix it with pdnsutil edit-zone");
       set.values.push_back(std::move(*value));
     }
   }
@@ -211,7 +197,7 @@ std::optional<TxtValue> parse_powerdns_txt_content(std::string_view content) {
       }
     }
     if (!closed) return std::nullopt;
-    append_split(value.strings, std::move(text));
+    append_split(value.strings, text);
   }
   if (value.strings.empty()) return std::nullopt;
   return value;
@@ -229,7 +215,7 @@ const Capabilities& PowerDnsProvider::capabilities() const {
 const Capabilities& powerdns_capabilities() {
   static const Capabilities capabilities{.min_ttl = 1,
                                          .max_ttl = 2147483647,
-                                         .max_string_bytes = k_max_string,
+                                         .max_string_bytes = dns::k_max_character_string,
                                          .max_value_bytes = 65535,
                                          .multi_string = true,
                                          .batch = true,
@@ -257,7 +243,7 @@ void PowerDnsProvider::fail(std::string_view context, const http::Request& reque
                                               : "the environment variable " + m_options.api_key_env) +
                " holds the api-key set in pdns.conf";
   } else if (response.status == 404 && context.empty()) {
-    message += "; check server_id (" + in_quotes(m_options.server_id) + ") and api_url";
+    message += "; check server_id (" + util::quoted(m_options.server_id, '"') + ") and api_url";
   } else if (response.transport_failed()) {
     message += "; is pdns_server running with api=yes and webserver=yes at " + m_options.api_url + "?";
   } else if (response.body.find("database is locked") != std::string::npos) {
@@ -304,8 +290,8 @@ const PowerDnsProvider::Zone& PowerDnsProvider::served_zone(std::string_view zon
   const std::string wanted = dns::normalize_name(zone);
   for (const Zone& z : zones())
     if (z.name == wanted) return z;
-  throw Error(std::string(k_provider) + ": server " + in_quotes(m_options.server_id) + " at " +
-              m_options.api_url + " serves no zone " + in_quotes(wanted) +
+  throw Error(std::string(k_provider) + ": server " + util::quoted(m_options.server_id, '"') + " at " +
+              m_options.api_url + " serves no zone " + util::quoted(wanted, '"') +
               "; create it (pdnsutil create-zone " + (wanted.empty() ? "." : wanted) +
               ") or fix the domain's zone");
 }
@@ -314,10 +300,10 @@ std::string PowerDnsProvider::zone_for(std::string_view name) {
   const std::string wanted = dns::normalize_name(name);
   const Zone* best = nullptr;
   for (const Zone& z : zones())
-    if (in_zone(wanted, z.name) && (!best || z.name.size() > best->name.size())) best = &z;
+    if (dns::in_zone(wanted, z.name) && (!best || z.name.size() > best->name.size())) best = &z;
   if (!best)
-    throw Error(std::string(k_provider) + ": server " + in_quotes(m_options.server_id) + " at " +
-                m_options.api_url + " serves no zone containing " + in_quotes(wanted) +
+    throw Error(std::string(k_provider) + ": server " + util::quoted(m_options.server_id, '"') + " at " +
+                m_options.api_url + " serves no zone containing " + util::quoted(wanted, '"') +
                 "; create the zone first (pdnsutil create-zone ZONE) or check the domain name");
   return best->name;
 }
@@ -354,8 +340,8 @@ void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& c
   const Zone& served = served_zone(zone);
   const std::string context = "zone " + served.name;
   for (const Change& change : changes)
-    if (!in_zone(dns::normalize_name(change.name), served.name))
-      throw Error(std::string(k_provider) + ": " + context + ": " + in_quotes(change.name) +
+    if (!dns::in_zone(dns::normalize_name(change.name), served.name))
+      throw Error(std::string(k_provider) + ": " + context + ": " + util::quoted(change.name, '"') +
                   " is not in this zone; nothing was applied");
 
   // The whole zone, because only its unfiltered GET reports disabled records, which a REPLACE
@@ -369,7 +355,7 @@ void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& c
     return ProviderError(Failure::drift,
                          std::string(k_provider) + ": " + context + ": cannot " +
                              std::string(to_string(change.action)) + " the SPF value at " +
-                             in_quotes(change.name) + ": " + what +
+                             util::quoted(change.name, '"') + ": " + what +
                              " (changed since it was read); nothing was applied; run spfctl plan again");
   };
 
@@ -385,14 +371,14 @@ void PowerDnsProvider::apply(std::string_view zone, const std::vector<Change>& c
     write->ttl = change.ttl;
     if (change.before) {
       const TxtValue* old = find_value(write->values, *change.before);
-      if (!old) throw drift(change, in_quotes(change.before->joined()) + " is no longer published");
+      if (!old) throw drift(change, util::quoted(change.before->joined(), '"') + " is no longer published");
       write->values.erase(write->values.begin() + (old - write->values.data()));
     }
     if (change.after) {
       if (change.action == Change::Action::create)
         for (const TxtValue& v : write->values)
           if (spf::is_spf_record(v.joined()) && v.joined() != change.after->joined())
-            throw drift(change, "it already holds the SPF value " + in_quotes(v.joined()));
+            throw drift(change, "it already holds the SPF value " + util::quoted(v.joined(), '"'));
       if (!find_value(write->values, *change.after)) write->values.push_back(*change.after);
     }
   }

@@ -36,16 +36,6 @@ constexpr std::uint8_t k_notzone = 10;
 constexpr std::uint16_t k_badkey = 17;
 constexpr std::uint16_t k_badtime = 18;
 
-std::string in_quotes(std::string_view text) {
-  return "'" + std::string(text) + "'";
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view separator = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
-  return out;
-}
-
 // A TSIG key name as knotd and BIND accept it in practice: labels of letters, digits, '-' and '_'.
 std::optional<std::string> check_key_name(std::string_view text) {
   std::string name = dns::normalize_name(text);
@@ -62,12 +52,6 @@ std::optional<std::string> check_key_name(std::string_view text) {
   }
   if (label == 0) return std::nullopt;
   return name;
-}
-
-// True when `name` is `zone` or below it.
-bool in_zone(std::string_view name, std::string_view zone) {
-  if (zone.empty() || name == zone) return true;
-  return name.size() > zone.size() && name.ends_with(zone) && name[name.size() - zone.size() - 1] == '.';
 }
 
 std::string parent_of(std::string_view name) {
@@ -313,7 +297,7 @@ Response Rfc2136Provider::exchange(Bytes message, const std::string& subject, co
             ? ", and that the server's ACL for the zone allows the key (knot: an acl with key: " + key->name +
                   " and action: update; BIND: allow-update { key \"" + key->name + "\"; };)"
             : "";
-    fail(server_text() + " refused the TSIG key " + in_quotes(key->name) + " (" + codes + ") " + scope +
+    fail(server_text() + " refused the TSIG key " + util::quoted(key->name) + " (" + codes + ") " + scope +
              key_advice + acl_advice,
          Failure::refused);
   }
@@ -322,11 +306,11 @@ Response Rfc2136Provider::exchange(Bytes message, const std::string& subject, co
   const bool acted_on = response.rcode == k_noerror || response.rcode == k_nxdomain;
   if (check.status != Status::valid && acted_on) {
     std::string text = "the answer of " + server_text() + " (" + subject + ") ";
-    text +=
-        check.status == Status::missing ? "is not signed with the TSIG key " + in_quotes(key->name)
-        : check.status == Status::bad_time
-            ? "carries a TSIG time more than 5 minutes off this machine's clock"
-            : "carries a TSIG signature that key " + in_quotes(key->name) + " does not verify" + key_advice;
+    text += check.status == Status::missing ? "is not signed with the TSIG key " + util::quoted(key->name)
+            : check.status == Status::bad_time
+                ? "carries a TSIG time more than 5 minutes off this machine's clock"
+                : "carries a TSIG signature that key " + util::quoted(key->name) + " does not verify" +
+                      key_advice;
     if (may_have_applied)
       text += "; the update may or may not have been applied: run plan to see what is published";
     fail(text, may_have_applied ? Failure::unknown_outcome : Failure::failed);
@@ -339,10 +323,10 @@ std::string Rfc2136Provider::zone_for(std::string_view name_text) {
   if (!m_settings.zones.empty()) {
     const std::string* best = nullptr;
     for (const std::string& zone : m_settings.zones)
-      if (in_zone(name, zone) && (!best || zone.size() > best->size())) best = &zone;
+      if (dns::in_zone(name, zone) && (!best || zone.size() > best->size())) best = &zone;
     if (!best)
-      fail(in_quotes(name) + " is in none of the zones of [providers." + m_settings.provider_name +
-           "] (zones = \"" + join(m_settings.zones) + "\"): add its zone to `zones`");
+      fail(util::quoted(name) + " is in none of the zones of [providers." + m_settings.provider_name +
+           "] (zones = \"" + util::joined(m_settings.zones) + "\"): add its zone to `zones`");
     return *best;
   }
   {
@@ -351,20 +335,20 @@ std::string Rfc2136Provider::zone_for(std::string_view name_text) {
   }
   std::string answered;
   for (std::string candidate = name;; candidate = parent_of(candidate)) {
-    const std::string subject = "the SOA query for " + in_quotes(candidate.empty() ? "." : candidate);
+    const std::string subject = "the SOA query for " + util::quoted(candidate.empty() ? "." : candidate);
     const Response response = exchange(rfc2136::encode_query(candidate, k_type_soa, next_id()), subject,
-                                       "while looking for the zone of " + in_quotes(name), false);
+                                       "while looking for the zone of " + util::quoted(name), false);
     std::optional<std::string> zone;
     if (response.authoritative && (response.rcode == k_noerror || response.rcode == k_nxdomain)) {
       if (std::find(response.answer_soa.begin(), response.answer_soa.end(), candidate) !=
           response.answer_soa.end())
         zone = candidate;
-      else if (response.authority_soa.size() == 1 && in_zone(candidate, response.authority_soa.front()))
+      else if (response.authority_soa.size() == 1 && dns::in_zone(candidate, response.authority_soa.front()))
         zone = response.authority_soa.front();
     } else if (response.rcode != k_refused && response.rcode != k_notauth && response.rcode != k_noerror &&
                response.rcode != k_nxdomain) {
       fail(server_text() + " answered " + rfc2136::rcode_name(response.rcode) + " to " + subject +
-           " while looking for the zone of " + in_quotes(name));
+           " while looking for the zone of " + util::quoted(name));
     }
     if (zone) {
       const std::lock_guard lock(m_mutex);
@@ -374,8 +358,9 @@ std::string Rfc2136Provider::zone_for(std::string_view name_text) {
     if (answered.empty()) answered = rfc2136::rcode_name(response.rcode);
     if (candidate.empty()) break;
   }
-  fail(server_text() + " is not authoritative for any zone containing " + in_quotes(name) + " (it answered " +
-       answered + "): check `server`, which must be the zone's primary, or list the zone in `zones`");
+  fail(server_text() + " is not authoritative for any zone containing " + util::quoted(name) +
+       " (it answered " + answered +
+       "): check `server`, which must be the zone's primary, or list the zone in `zones`");
 }
 
 std::vector<TxtRecordSet> Rfc2136Provider::list(std::string_view zone_text,
@@ -384,16 +369,16 @@ std::vector<TxtRecordSet> Rfc2136Provider::list(std::string_view zone_text,
   std::vector<TxtRecordSet> sets;
   for (const std::string& name_text : names) {
     const std::string name = dns::normalize_name(name_text);
-    if (!in_zone(name, zone)) fail(in_quotes(name) + " is not in zone " + in_quotes(zone));
-    const std::string subject = "the TXT query for " + in_quotes(name) + " in zone " + in_quotes(zone);
+    if (!dns::in_zone(name, zone)) fail(util::quoted(name) + " is not in zone " + util::quoted(zone));
+    const std::string subject = "the TXT query for " + util::quoted(name) + " in zone " + util::quoted(zone);
     const Response response = exchange(rfc2136::encode_query(name, k_type_txt, next_id()), subject,
-                                       "for zone " + in_quotes(zone), false);
+                                       "for zone " + util::quoted(zone), false);
     if (response.rcode == k_refused)
       fail(server_text() + " refused " + subject + " (REFUSED): it does not serve the zone; check `server`");
     if (response.rcode != k_noerror && response.rcode != k_nxdomain)
       fail(server_text() + " answered " + rfc2136::rcode_name(response.rcode) + " to " + subject);
     if (!response.authoritative)
-      fail(server_text() + " is not authoritative for zone " + in_quotes(zone) + " (" + subject +
+      fail(server_text() + " is not authoritative for zone " + util::quoted(zone) + " (" + subject +
            " came back without the AA flag): `server` must be the zone's primary");
     TxtRecordSet set;
     set.name = name;
@@ -412,34 +397,35 @@ void Rfc2136Provider::apply(std::string_view zone_text, const std::vector<Change
   const std::string zone = dns::normalize_name(zone_text);
   std::vector<std::string> names;
   for (const Change& change : changes) {
-    if (!in_zone(change.name, zone)) fail(in_quotes(change.name) + " is not in zone " + in_quotes(zone));
+    if (!dns::in_zone(change.name, zone))
+      fail(util::quoted(change.name) + " is not in zone " + util::quoted(zone));
     if (std::find(names.begin(), names.end(), change.name) == names.end()) names.push_back(change.name);
   }
-  const std::string subject = "the update of zone " + in_quotes(zone) + " with " +
+  const std::string subject = "the update of zone " + util::quoted(zone) + " with " +
                               std::to_string(changes.size()) + (changes.size() == 1 ? " change" : " changes");
   const Bytes message = rfc2136::encode_update(rfc2136::build_update(zone, changes), next_id());
-  const Response response = exchange(message, subject, "for zone " + in_quotes(zone), true);
+  const Response response = exchange(message, subject, "for zone " + util::quoted(zone), true);
   const std::string nothing = "; nothing was applied";
   switch (response.rcode) {
     case k_noerror:
       return;
     case k_yxrrset:
     case k_nxrrset:
-      fail("the TXT records at " + join(names) + " in zone " + in_quotes(zone) +
+      fail("the TXT records at " + util::joined(names) + " in zone " + util::quoted(zone) +
                " changed since spfctl read them (the server answered " + rfc2136::rcode_name(response.rcode) +
                " to the update's prerequisites)" + nothing + ": run plan again",
            Failure::drift);
     case k_refused:
       fail(server_text() + " refused " + subject + " (REFUSED)" + nothing + ": its update ACL must allow " +
                (m_settings.key
-                    ? "the key " + in_quotes(m_settings.key->name) + " (knot: an acl with key: " +
+                    ? "the key " + util::quoted(m_settings.key->name) + " (knot: an acl with key: " +
                           m_settings.key->name + " and action: update; BIND: allow-update { key \"" +
                           m_settings.key->name + "\"; };)"
                     : "this machine's address (knot: an acl with address: and action: update; BIND: "
                       "allow-update { ADDRESS; };)"),
            Failure::refused);
     case k_notauth:
-      fail(server_text() + " is not authoritative for zone " + in_quotes(zone) + " (NOTAUTH)" + nothing +
+      fail(server_text() + " is not authoritative for zone " + util::quoted(zone) + " (NOTAUTH)" + nothing +
            ": `server` must be the zone's primary");
     case k_notzone:
       fail(server_text() + " answered NOTZONE to " + subject + ": a name is outside the zone" + nothing);

@@ -11,6 +11,7 @@
 
 #include "dns/resolver.hpp"
 #include "error.hpp"
+#include "publish/records.hpp"
 
 // libldns's common.h defines `bool`, `true` and `false` as macros unless stdbool.h came first.
 // clang-format off
@@ -25,7 +26,6 @@ namespace {
 constexpr std::uint16_t k_type_tsig = 250;
 constexpr std::uint16_t k_class_any = 255;
 constexpr std::uint16_t k_fudge = 300;
-constexpr std::size_t k_max_string = 255;
 
 struct PktFree {
   void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
@@ -190,14 +190,8 @@ Bytes to_wire(const ldns_pkt* pkt) {
 
 TxtValue wire_strings(const TxtValue& value) {
   TxtValue out;
-  for (const std::string& s : value.strings) {
-    if (s.size() <= k_max_string) {
-      out.strings.push_back(s);
-      continue;
-    }
-    for (std::size_t at = 0; at < s.size(); at += k_max_string)
-      out.strings.push_back(s.substr(at, k_max_string));
-  }
+  for (const std::string& s : value.strings)
+    for (std::string& piece : publish::cut_into_strings(s)) out.strings.push_back(std::move(piece));
   return out;
 }
 

@@ -13,10 +13,6 @@ namespace spfctl::config {
 
 namespace {
 
-std::string in_quotes(std::string_view text) {
-  return "'" + util::without_controls(text) + "'";
-}
-
 bool is_label_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
@@ -43,48 +39,51 @@ std::string_view family_name(net::Family family) {
 Checked check_domain_name(std::string_view text) {
   if (text.empty()) return {{}, "the domain name is empty"};
   if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
-    return {{}, "domain name " + in_quotes(text) + " is not ASCII; write its punycode form (xn--...)"};
+    return {{}, "domain name " + util::quoted(text) + " is not ASCII; write its punycode form (xn--...)"};
   std::string name = util::lowercase(text);
   if (name.back() == '.') name.pop_back();
   if (const auto address = net::IpAddress::parse(name))
     return {{},
-            in_quotes(text) + " is an IP address, not a domain name; list it under " +
+            util::quoted(text) + " is an IP address, not a domain name; list it under " +
                 std::string(family_name(address->family()))};
   if (name.empty() || name.front() == '.')
-    return {{}, "domain name " + in_quotes(text) + " has an empty label"};
-  if (name.size() > 253) return {{}, "domain name " + in_quotes(text) + " is longer than 253 characters"};
+    return {{}, "domain name " + util::quoted(text) + " has an empty label"};
+  if (name.size() > 253) return {{}, "domain name " + util::quoted(text) + " is longer than 253 characters"};
   std::size_t labels = 0;
   std::string_view last_label;
   std::string_view rest = name;
   while (true) {
     const std::size_t dot = rest.find('.');
     const std::string_view label = rest.substr(0, dot);
-    if (label.empty()) return {{}, "domain name " + in_quotes(text) + " has an empty label"};
+    if (label.empty()) return {{}, "domain name " + util::quoted(text) + " has an empty label"};
     if (label.size() > 63)
-      return {{}, "label " + in_quotes(label) + " of " + in_quotes(text) + " is longer than 63 characters"};
+      return {{},
+              "label " + util::quoted(label) + " of " + util::quoted(text) + " is longer than 63 characters"};
     if (!std::all_of(label.begin(), label.end(), is_label_char))
-      return {
-          {},
-          "domain name " + in_quotes(text) + " may only hold letters, digits, hyphens, underscores and dots"};
+      return {{},
+              "domain name " + util::quoted(text) +
+                  " may only hold letters, digits, hyphens, underscores and dots"};
     if (label.front() == '-' || label.back() == '-')
-      return {{}, "label " + in_quotes(label) + " of " + in_quotes(text) + " starts or ends with a hyphen"};
+      return {{},
+              "label " + util::quoted(label) + " of " + util::quoted(text) + " starts or ends with a hyphen"};
     ++labels;
     last_label = label;
     if (dot == std::string_view::npos) break;
     rest.remove_prefix(dot + 1);
   }
   if (labels < 2)
-    return {{},
-            "domain name " + in_quotes(text) + " is not fully qualified; write it with its top-level domain"};
+    return {
+        {},
+        "domain name " + util::quoted(text) + " is not fully qualified; write it with its top-level domain"};
   if (std::all_of(last_label.begin(), last_label.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return {{}, "domain name " + in_quotes(text) + " has an all-numeric top-level label"};
+    return {{}, "domain name " + util::quoted(text) + " has an all-numeric top-level label"};
   return {name, {}};
 }
 
 Checked check_domain_spec(std::string_view text) {
   if (text.find('%') == std::string_view::npos) return check_domain_name(text);
   if (!is_printable_word(text))
-    return {{}, "macro domain " + in_quotes(text) + " must be one word of printable ASCII"};
+    return {{}, "macro domain " + util::quoted(text) + " must be one word of printable ASCII"};
   return {std::string(text), {}};
 }
 
@@ -95,11 +94,11 @@ Checked check_network(std::string_view text, net::Family family) {
   const auto address = net::IpAddress::parse(address_text);
   if (!address) {
     const std::string_view expected = family == net::Family::v4 ? "an IPv4" : "an IPv6";
-    return {{}, in_quotes(text) + " is not " + std::string(expected) + " address or network"};
+    return {{}, util::quoted(text) + " is not " + std::string(expected) + " address or network"};
   }
   if (address->family() != family) {
     return {{},
-            in_quotes(text) + " is an " + (address->is_v4() ? "IPv4" : "IPv6") + " " +
+            util::quoted(text) + " is an " + (address->is_v4() ? "IPv4" : "IPv6") + " " +
                 (slash == std::string_view::npos ? "address" : "network") + "; list it under " +
                 std::string(family_name(address->family()))};
   }
@@ -109,22 +108,22 @@ Checked check_network(std::string_view text, net::Family family) {
     const auto parsed = parse_prefix(text.substr(slash + 1), bits);
     if (!parsed)
       return {{},
-              "prefix length in " + in_quotes(text) + " is out of range for " + std::string(kind) + " (0-" +
-                  std::to_string(bits) + ")"};
+              "prefix length in " + util::quoted(text) + " is out of range for " + std::string(kind) +
+                  " (0-" + std::to_string(bits) + ")"};
     prefix = *parsed;
   }
   const int min_prefix = family == net::Family::v4 ? k_min_ip4_prefix : k_min_ip6_prefix;
   if (prefix < min_prefix)
     return {{},
-            in_quotes(text) + " covers too much of the internet (shorter than /" +
+            util::quoted(text) + " covers too much of the internet (shorter than /" +
                 std::to_string(min_prefix) + "); list the networks your senders really use"};
   const net::IpAddress network = address->masked(prefix);
   std::string canonical = network.to_string();
   if (prefix != bits) canonical += "/" + std::to_string(prefix);
   if (network != *address)
     return {{},
-            std::string(kind) + " " + in_quotes(text) + " has host bits set; did you mean " +
-                in_quotes(canonical) + "?"};
+            std::string(kind) + " " + util::quoted(text) + " has host bits set; did you mean " +
+                util::quoted(canonical) + "?"};
   return {canonical, {}};
 }
 
@@ -135,10 +134,10 @@ Checked check_host_spec(std::string_view text) {
   if (double_slash != std::string_view::npos) {
     const std::string_view length = host.substr(double_slash + 2);
     const auto prefix = parse_prefix(length, 128);
-    if (!prefix) return {{}, "ip6 prefix length in " + in_quotes(text) + " is out of range (0-128)"};
+    if (!prefix) return {{}, "ip6 prefix length in " + util::quoted(text) + " is out of range (0-128)"};
     if (*prefix < k_min_ip6_prefix)
       return {{},
-              in_quotes(text) + " covers too much of the internet (ip6 shorter than /" +
+              util::quoted(text) + " covers too much of the internet (ip6 shorter than /" +
                   std::to_string(k_min_ip6_prefix) + ")"};
     cidr = "//" + std::to_string(*prefix);
     host = host.substr(0, double_slash);
@@ -146,17 +145,17 @@ Checked check_host_spec(std::string_view text) {
   const std::size_t slash = host.find('/');
   if (slash != std::string_view::npos) {
     const auto prefix = parse_prefix(host.substr(slash + 1), 32);
-    if (!prefix) return {{}, "ip4 prefix length in " + in_quotes(text) + " is out of range (0-32)"};
+    if (!prefix) return {{}, "ip4 prefix length in " + util::quoted(text) + " is out of range (0-32)"};
     if (*prefix < k_min_ip4_prefix)
       return {{},
-              in_quotes(text) + " covers too much of the internet (ip4 shorter than /" +
+              util::quoted(text) + " covers too much of the internet (ip4 shorter than /" +
                   std::to_string(k_min_ip4_prefix) + ")"};
     cidr = "/" + std::to_string(*prefix) + cidr;
     host = host.substr(0, slash);
   }
   if (host == "@") return {cidr, {}};
   if (host.empty())
-    return {{}, in_quotes(text) + " names no host; write a domain name, or \"@\" for the domain itself"};
+    return {{}, util::quoted(text) + " names no host; write a domain name, or \"@\" for the domain itself"};
   Checked checked = check_domain_spec(host);
   if (checked.ok()) checked.value += cidr;
   return checked;
@@ -166,7 +165,7 @@ Checked check_raw_term(std::string_view text) {
   if (text.empty()) return {{}, "the raw term is empty"};
   if (!is_printable_word(text))
     return {{},
-            "raw term " + in_quotes(text) +
+            "raw term " + util::quoted(text) +
                 " must be a single SPF term without spaces; write one term per entry"};
   const std::string lower = util::lowercase(text);
   if (lower == "v=spf1") return {{}, "raw terms exclude the version 'v=spf1'; spfctl writes it"};
@@ -176,23 +175,24 @@ Checked check_raw_term(std::string_view text) {
     mechanism.remove_prefix(1);
   if (mechanism == "all")
     return {{},
-            "raw term " + in_quotes(text) + " is an 'all' mechanism; set the domain's policy key instead"};
+            "raw term " + util::quoted(text) + " is an 'all' mechanism; set the domain's policy key instead"};
   if (mechanism.starts_with("redirect="))
-    return {{}, "raw term " + in_quotes(text) + " would replace the whole policy; use include: instead"};
+    return {{}, "raw term " + util::quoted(text) + " would replace the whole policy; use include: instead"};
   return {std::string(text), {}};
 }
 
 Checked check_chain_prefix(std::string_view text) {
   const std::string prefix = util::lowercase(text);
   if (prefix.empty() || prefix.size() > 60)
-    return {{}, "chain_prefix " + in_quotes(text) + " must be 1 to 60 characters long"};
+    return {{}, "chain_prefix " + util::quoted(text) + " must be 1 to 60 characters long"};
   if (!std::all_of(prefix.begin(), prefix.end(), is_label_char))
     return {{},
-            "chain_prefix " + in_quotes(text) + " may only hold letters, digits, hyphens and underscores"};
-  if (prefix.front() == '-') return {{}, "chain_prefix " + in_quotes(text) + " must not start with a hyphen"};
+            "chain_prefix " + util::quoted(text) + " may only hold letters, digits, hyphens and underscores"};
+  if (prefix.front() == '-')
+    return {{}, "chain_prefix " + util::quoted(text) + " must not start with a hyphen"};
   if (prefix.back() == '-' || (prefix.back() >= '0' && prefix.back() <= '9'))
     return {{},
-            "chain_prefix " + in_quotes(text) +
+            "chain_prefix " + util::quoted(text) +
                 " must not end with a digit or hyphen (a number is appended to it)"};
   return {prefix, {}};
 }
@@ -212,7 +212,7 @@ CheckedTimeout check_timeout_seconds(std::string_view text) {
   if (!digits || milliseconds < 1 || seconds > k_max_timeout_seconds)
     return {{},
             "must be a number of seconds above 0 and at most " + std::to_string(k_max_timeout_seconds) +
-                " (such as 30, or \"2.5\" for a fraction), not " + in_quotes(text)};
+                " (such as 30, or \"2.5\" for a fraction), not " + util::quoted(text)};
   return {std::chrono::milliseconds(milliseconds), {}};
 }
 

@@ -9,6 +9,9 @@
 
 namespace spfctl::dns {
 
+// The longest character-string in a TXT record: its length is one octet (RFC 1035 3.3).
+inline constexpr std::size_t k_max_character_string = 255;
+
 // Octets of `name` in wire format, uncompressed: one length octet per label, the labels, and the
 // root label. "example.com" → 13.
 std::size_t wire_name_length(std::string_view name);

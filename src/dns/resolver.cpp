@@ -51,6 +51,11 @@ std::string normalize_name(std::string_view name) {
   return out;
 }
 
+bool in_zone(std::string_view name, std::string_view zone) {
+  if (zone.empty() || name == zone) return true;
+  return name.size() > zone.size() && name.ends_with(zone) && name[name.size() - zone.size() - 1] == '.';
+}
+
 bool is_queryable(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   if (name.empty() || name.size() > 253) return false;

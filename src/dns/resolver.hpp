@@ -80,4 +80,8 @@ std::string normalize_name(std::string_view name);
 // all (one trailing dot allowed).
 bool is_queryable(std::string_view name);
 
+// True when `name` is `zone` or a name below it, both in normalize_name's form; the root (an empty
+// zone) holds every name.
+bool in_zone(std::string_view name, std::string_view zone);
+
 }  // namespace spfctl::dns

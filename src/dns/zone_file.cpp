@@ -9,6 +9,7 @@
 
 #include "error.hpp"
 #include "util/file.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::dns {
 namespace {
@@ -34,10 +35,6 @@ std::string upper(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string quote(std::string_view text) {
-  return "'" + std::string(text) + "'";
 }
 
 [[noreturn]] void fail(const std::string& file, int line, const std::string& what) {
@@ -122,7 +119,7 @@ class Lexer {
                std::isdigit(static_cast<unsigned char>(m_text[end])))
           ++end;
         fail(m_file, m_line,
-             "invalid escape " + quote(m_text.substr(start, end - start)) +
+             "invalid escape " + util::quoted(m_text.substr(start, end - start)) +
                  " (write \\DDD with three decimal digits from 000 to 255)");
       }
       out += static_cast<char>(value);
@@ -311,8 +308,8 @@ class EntryParser {
   void expect_end(const std::string& what) {
     if (at_end()) return;
     const Token& extra = take();
-    fail_at(extra.line,
-            "unexpected " + quote(extra.raw) + " after " + what + " (remove it, or comment it out with ';')");
+    fail_at(extra.line, "unexpected " + util::quoted(extra.raw) + " after " + what +
+                            " (remove it, or comment it out with ';')");
   }
 
   const Token& take_value(const std::string& usage) {
@@ -323,7 +320,8 @@ class EntryParser {
   // An absolute name with trailing dot, from `token` read relative to the origin, with its \DDD and
   // \X escapes decoded (as a server loading the file decodes them: `foo\058bar` is "foo:bar").
   std::string absolute_name(const Token& token, const std::string& what) const {
-    if (token.quoted) fail_at(token.line, what + " " + quote(token.raw) + " cannot be a quoted string");
+    if (token.quoted)
+      fail_at(token.line, what + " " + util::quoted(token.raw) + " cannot be a quoted string");
     const std::string& text = token.raw;
     std::string name;
     if (text == "@") {
@@ -334,7 +332,7 @@ class EntryParser {
       name = decoded_name(token);
     } else {
       if (m_state.origin.empty())
-        fail_at(token.line, "relative name " + quote(text) +
+        fail_at(token.line, "relative name " + util::quoted(text) +
                                 " with no $ORIGIN (add a $ORIGIN line above it, or end the name with '.')");
       name = decoded_name(token) + "." + (m_state.origin == "." ? "" : m_state.origin);
     }
@@ -344,14 +342,14 @@ class EntryParser {
       const std::size_t dot = name.find('.', start);
       const std::size_t length = dot - start;
       if (length == 0)
-        fail_at(token.line, "empty label in name " + quote(text) + " (remove the doubled '.')");
+        fail_at(token.line, "empty label in name " + util::quoted(text) + " (remove the doubled '.')");
       if (length > 63)
-        fail_at(token.line, "label of " + std::to_string(length) + " bytes in name " + quote(text) +
+        fail_at(token.line, "label of " + std::to_string(length) + " bytes in name " + util::quoted(text) +
                                 " (a label holds at most 63)");
       start = dot + 1;
     }
     if (name.size() > 254)
-      fail_at(token.line, "name " + quote(text) + " is longer than 253 characters (shorten it)");
+      fail_at(token.line, "name " + util::quoted(text) + " is longer than 253 characters (shorten it)");
     return name;
   }
 
@@ -372,7 +370,7 @@ class EntryParser {
         ++i;
       }
       if (byte == '.')
-        fail_at(token.line, "name " + quote(raw) +
+        fail_at(token.line, "name " + util::quoted(raw) +
                                 " has a '.' inside a label, which spfctl does not support (rename it)");
       out += byte;
     }
@@ -382,7 +380,7 @@ class EntryParser {
   std::uint32_t duration(const Token& token, const std::string& what) const {
     auto value = token.quoted ? std::nullopt : parse_duration(token.text);
     if (!value)
-      fail_at(token.line, "invalid " + what + " " + quote(token.raw) +
+      fail_at(token.line, "invalid " + what + " " + util::quoted(token.raw) +
                               " (write seconds up to 2147483647, e.g. 3600, or units such as 1h30m)");
     return *value;
   }
@@ -395,7 +393,7 @@ class EntryParser {
               "$INCLUDE is not supported (merge the included file into this one, or pass it as another "
               "zone file)");
     if (directive != "$ORIGIN" && directive != "$TTL")
-      fail_at(name.line, "unknown directive " + quote(name.raw) + " (spfctl reads $ORIGIN and $TTL)");
+      fail_at(name.line, "unknown directive " + util::quoted(name.raw) + " (spfctl reads $ORIGIN and $TTL)");
     if (at_end())
       fail_at(name.line, directive + " needs a value (e.g. " +
                              (directive == "$TTL" ? "$TTL 3600" : "$ORIGIN example.com.") + ")");
@@ -436,7 +434,8 @@ class EntryParser {
         ttl = duration(token, "TTL");
       } else if (!have_class && is_class(token.text)) {
         if (upper(token.text) != "IN")
-          fail_at(token.line, "class " + quote(token.raw) + " is not supported (spfctl reads class IN only)");
+          fail_at(token.line,
+                  "class " + util::quoted(token.raw) + " is not supported (spfctl reads class IN only)");
         have_class = true;
       } else {
         type_token = &token;
@@ -444,7 +443,8 @@ class EntryParser {
       }
     }
     if (type_token == nullptr)
-      fail_at(last_line(), "missing record type after " + quote(owner) + " (write a type such as TXT)");
+      fail_at(last_line(),
+              "missing record type after " + util::quoted(owner) + " (write a type such as TXT)");
 
     m_type_name = upper(type_token->text);
     m_context = " in " + m_type_name + " record";
@@ -458,7 +458,7 @@ class EntryParser {
     const auto type = parsed_type(m_type_name);
     if (!type) {
       if (!is_known_other_type(m_type_name) && !is_generic_type(m_type_name))
-        fail_at(type_token->line, "unknown record type " + quote(type_token->raw) +
+        fail_at(type_token->line, "unknown record type " + util::quoted(type_token->raw) +
                                       " (write a standard type such as TXT, or TYPEnnn)");
       while (!at_end()) take();  // skipped, but an unterminated string is still an error
       zone.skipped.push_back({record.owner, m_type_name, record.source});
@@ -517,8 +517,8 @@ class EntryParser {
     auto ip = token.quoted ? std::nullopt : net::IpAddress::parse(token.text);
     if (!ip || ip->is_v4() != v4)
       fail_at(token.line,
-              "invalid " + std::string(v4 ? "IPv4" : "IPv6") + " address " + quote(token.raw) + " in " +
-                  m_type_name + " record (write " +
+              "invalid " + std::string(v4 ? "IPv4" : "IPv6") + " address " + util::quoted(token.raw) +
+                  " in " + m_type_name + " record (write " +
                   (v4 ? "a dotted quad such as 192.0.2.1" : "an IPv6 address such as 2001:db8::1") + ")");
     expect_end("the " + m_type_name + " record's address");
     return *ip;
@@ -528,7 +528,8 @@ class EntryParser {
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(token.text.data(), token.text.data() + token.text.size(), value);
     if (token.quoted || ec != std::errc{} || end != token.text.data() + token.text.size() || value > 65535)
-      fail_at(token.line, "invalid MX preference " + quote(token.raw) + " (write a number from 0 to 65535)");
+      fail_at(token.line,
+              "invalid MX preference " + util::quoted(token.raw) + " (write a number from 0 to 65535)");
     return static_cast<std::uint16_t>(value);
   }
 
@@ -542,7 +543,8 @@ class EntryParser {
     const auto [end, ec] =
         std::from_chars(serial.text.data(), serial.text.data() + serial.text.size(), value);
     if (serial.quoted || ec != std::errc{} || end != serial.text.data() + serial.text.size())
-      fail_at(serial.line, "invalid SOA serial " + quote(serial.raw) + " (write a number up to 4294967295)");
+      fail_at(serial.line,
+              "invalid SOA serial " + util::quoted(serial.raw) + " (write a number up to 4294967295)");
     data.serial = value;
     data.refresh = duration(take_value(usage), "SOA refresh");
     data.retry = duration(take_value(usage), "SOA retry");
@@ -574,7 +576,7 @@ ZoneFile parse_zone(std::string_view text, const std::string& file, std::string_
 ZoneFile load_zone_file(const std::filesystem::path& path, std::string_view origin) {
   std::string error;
   const std::optional<std::string> text = util::read_file(path, error);
-  if (!text) throw Error("cannot read zone file " + quote(path.string()) + " (" + error + ")");
+  if (!text) throw Error("cannot read zone file " + util::quoted(path.string()) + " (" + error + ")");
   return parse_zone(*text, path.string(), origin);
 }
 

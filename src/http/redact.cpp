@@ -3,36 +3,12 @@
 #include <algorithm>
 #include <array>
 
+#include "http/client.hpp"
+#include "util/text.hpp"
+
 namespace spfctl::http {
 
 namespace {
-
-char ascii_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(), ascii_lower);
-  return out;
-}
-
-std::string percent_encode(std::string_view text) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += k_hex[c >> 4];
-      out += k_hex[c & 0xf];
-    }
-  }
-  return out;
-}
 
 // The spelling a JSON encoder may give the secret inside a string (some escape '/').
 std::string json_escape(std::string_view text) {
@@ -72,7 +48,7 @@ std::string one_line(std::string_view text) {
 bool is_secret_name(std::string_view name) {
   static constexpr std::array<std::string_view, 9> k_markers = {
       "auth", "key", "token", "secret", "password", "passwd", "cookie", "signature", "credential"};
-  std::string lower = lowercase(name);
+  std::string lower = util::lowercase(name);
   return std::ranges::any_of(k_markers,
                              [&](std::string_view m) { return lower.find(m) != std::string::npos; });
 }
@@ -130,7 +106,7 @@ Redactor::Redactor(const std::vector<std::string>& secrets) {
 
 void Redactor::add_secret(std::string_view secret) {
   if (secret.empty()) return;
-  for (std::string spelling : {std::string(secret), percent_encode(secret), json_escape(secret)})
+  for (std::string spelling : {std::string(secret), url_encode(secret), json_escape(secret)})
     if (std::ranges::find(m_secrets, spelling) == m_secrets.end()) m_secrets.push_back(std::move(spelling));
   std::ranges::stable_sort(m_secrets,
                            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });

@@ -9,6 +9,7 @@
 
 #include "dns/resolver.hpp"
 #include "spf/select.hpp"
+#include "util/text.hpp"
 
 namespace spfctl::plan {
 
@@ -21,10 +22,6 @@ std::string lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string quote(std::string_view text) {
-  return "'" + std::string(text) + "'";
 }
 
 }  // namespace
@@ -222,16 +219,16 @@ std::string check_capabilities(const DomainPlan& plan, std::uint32_t ttl,
   for (const DesiredRecord& record : plan.records) {
     const std::string value = record.value();
     if (value.size() > capabilities.max_value_bytes)
-      return "the record at " + quote(record.name) + " has " + std::to_string(value.size()) +
+      return "the record at " + util::quoted(record.name) + " has " + std::to_string(value.size()) +
              " bytes; the provider stores at most " + std::to_string(capabilities.max_value_bytes);
     // A provider that stores one string per value stores the whole value in it.
     if (!capabilities.multi_string && value.size() > capabilities.max_string_bytes)
-      return "the record at " + quote(record.name) + " has " + std::to_string(value.size()) +
+      return "the record at " + util::quoted(record.name) + " has " + std::to_string(value.size()) +
              " bytes; the provider stores one string of at most " +
              std::to_string(capabilities.max_string_bytes) + " bytes per value";
     for (const std::string& s : record.strings)
       if (s.size() > capabilities.max_string_bytes)
-        return "a string of the record at " + quote(record.name) + " has " + std::to_string(s.size()) +
+        return "a string of the record at " + util::quoted(record.name) + " has " + std::to_string(s.size()) +
                " bytes; the provider stores strings of at most " +
                std::to_string(capabilities.max_string_bytes);
   }

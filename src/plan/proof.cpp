@@ -36,7 +36,7 @@ std::string size_problem(const TxtState& state, const FlattenSettings& settings)
   for (const auto& [name, values] : state) {
     for (const auto& strings : values)
       for (const std::string& s : strings)
-        if (s.size() > k_max_string_bytes)
+        if (s.size() > dns::k_max_character_string)
           return "a string at " + name + " is " + std::to_string(s.size()) + " bytes, over DNS's 255";
     const std::size_t answer = dns::txt_response_size(name, values);
     if (answer > settings.max_answer_bytes)

@@ -8,6 +8,20 @@ namespace spfctl::plan {
 
 namespace {
 
+// The largest count in [low, high] for which `holds` is true, given that it holds at `low` and,
+// once false, stays false for every larger count: found by bisection.
+template <typename Predicate>
+std::size_t largest_that_holds(std::size_t low, std::size_t high, const Predicate& holds) {
+  while (low < high) {
+    const std::size_t middle = low + (high - low + 1) / 2;
+    if (holds(middle))
+      low = middle;
+    else
+      high = middle - 1;
+  }
+  return low;
+}
+
 constexpr std::string_view k_version = "v=spf1";
 
 std::size_t answer_bytes(std::string_view name, const std::vector<std::string>& strings,
@@ -33,13 +47,14 @@ std::vector<std::string> to_strings(const std::vector<std::string>& terms) {
   std::string current;
   for (std::size_t i = 0; i < words.size(); ++i) {
     std::string piece = words[i] + (i + 1 < words.size() ? " " : "");
-    if (!current.empty() && current.size() + piece.size() > k_max_string_bytes) {
+    if (!current.empty() && current.size() + piece.size() > dns::k_max_character_string) {
       out.push_back(std::move(current));
       current.clear();
     }
-    while (piece.size() > k_max_string_bytes) {  // longer than any string: only a cut inside can carry it
-      out.push_back(piece.substr(0, k_max_string_bytes));
-      piece.erase(0, k_max_string_bytes);
+    while (piece.size() >
+           dns::k_max_character_string) {  // longer than any string: only a cut inside can carry it
+      out.push_back(piece.substr(0, dns::k_max_character_string));
+      piece.erase(0, dns::k_max_character_string);
     }
     current += piece;
   }
@@ -79,15 +94,7 @@ SplitResult split_records(std::string_view domain, const RecordTerms& record, co
   };
   std::optional<std::size_t> kept;
   if (run > 0 && fits(0)) {
-    std::size_t low = 0, high = run - 1;  // fits(low) holds; find the largest such count
-    while (low < high) {
-      const std::size_t middle = low + (high - low + 1) / 2;
-      if (fits(middle))
-        low = middle;
-      else
-        high = middle - 1;
-    }
-    kept = low;
+    kept = largest_that_holds(0, run - 1, fits);
   }
   if (!kept) {
     const std::size_t smallest = answer_bytes(apex, to_strings(apex_terms(0)), other_txt);
@@ -118,15 +125,7 @@ SplitResult split_records(std::string_view domain, const RecordTerms& record, co
       auto chain_fits = [&](std::size_t n) {
         return answer_bytes(name, chain(n, false), {}) <= settings.max_answer_bytes;
       };
-      std::size_t low = 0, high = rest.size() - next - 1;
-      while (low < high) {
-        const std::size_t middle = low + (high - low + 1) / 2;
-        if (chain_fits(middle))
-          low = middle;
-        else
-          high = middle - 1;
-      }
-      count = low;
+      count = largest_that_holds(0, rest.size() - next - 1, chain_fits);
       if (count == 0) {
         result.error = "the term '" + rest[next] + "' does not fit a chained record of " +
                        std::to_string(settings.max_answer_bytes) + " bytes";

@@ -11,8 +11,6 @@
 
 namespace spfctl::plan {
 
-inline constexpr std::size_t k_max_string_bytes = 255;
-
 // A record to publish at a domain, as its terms (without "v=spf1"), with the one run of
 // pass-qualified address terms, [run_begin, run_end), that may move into chained records: inside an
 // include only a pass counts, so only those keep their meaning there.

@@ -1,5 +1,7 @@
 #include "publish/records.hpp"
 
+#include <algorithm>
+
 #include "publish/provider.hpp"
 
 namespace spfctl::publish {
@@ -7,6 +9,16 @@ namespace spfctl::publish {
 std::string TxtValue::joined() const {
   std::string out;
   for (const std::string& s : strings) out += s;
+  return out;
+}
+
+std::vector<std::string> cut_into_strings(std::string_view text) {
+  std::vector<std::string> out;
+  do {
+    const std::size_t length = std::min(text.size(), dns::k_max_character_string);
+    out.emplace_back(text.substr(0, length));
+    text.remove_prefix(length);
+  } while (!text.empty());
   return out;
 }
 

@@ -10,10 +10,9 @@
 #include <string_view>
 #include <vector>
 
-namespace spfctl::publish {
+#include "dns/message_size.hpp"
 
-// The longest character-string in a TXT record (RFC 1035 3.3: a length byte).
-inline constexpr std::size_t k_max_txt_string = 255;
+namespace spfctl::publish {
 
 // One TXT value as published: its character-strings, each at most 255 bytes.
 struct TxtValue {
@@ -21,6 +20,10 @@ struct TxtValue {
   std::string joined() const;  // as receivers read it: the strings with no separator
   bool operator==(const TxtValue&) const = default;
 };
+
+// `text` as a DNS server stores a long string: cut into character-strings of at most 255 bytes
+// (one empty string for empty text).
+std::vector<std::string> cut_into_strings(std::string_view text);
 
 // The TXT records at one name.
 struct TxtRecordSet {
@@ -34,11 +37,11 @@ struct TxtRecordSet {
 struct Capabilities {
   std::uint32_t min_ttl = 1;
   std::uint32_t max_ttl = 2147483647;
-  std::size_t max_string_bytes = k_max_txt_string;  // longest character-string it accepts
-  std::size_t max_value_bytes = 65535;              // longest TXT value (all strings of one record)
-  bool multi_string = true;                         // stores a value as several strings
-  bool batch = false;                               // applies several changes in one call
-  bool replaces_rrset = false;                      // a write replaces every TXT value at the name
+  std::size_t max_string_bytes = dns::k_max_character_string;  // longest character-string it accepts
+  std::size_t max_value_bytes = 65535;  // longest TXT value (all strings of one record)
+  bool multi_string = true;             // stores a value as several strings
+  bool batch = false;                   // applies several changes in one call
+  bool replaces_rrset = false;          // a write replaces every TXT value at the name
   // Zones apply writes at once through one provider of this type unless its write_concurrency
   // setting says otherwise: what the host takes safely (a sqlite3-backed PowerDNS, one writer).
   int write_concurrency = 4;

@@ -166,7 +166,7 @@ Match Evaluator::match(const Mechanism& mechanism, const MacroContext& context, 
       if (!m_validated_names && validated.ptr_status == dns::Status::ok) m_validated_names = validated.names;
       if (!dns::is_queryable(found.name)) return {};
       for (const std::string& name : validated.names)
-        if (is_same_or_subdomain(name, found.name)) return {true, {}};
+        if (dns::in_zone(dns::normalize_name(name), dns::normalize_name(found.name))) return {true, {}};
       return {};
     }
     default:

@@ -10,7 +10,6 @@ namespace spfctl::spf {
 
 namespace {
 
-constexpr std::size_t k_max_string_bytes = 255;
 constexpr std::size_t k_max_mx_names = 10;
 
 std::string joined(const std::vector<std::string>& strings) {
@@ -116,7 +115,7 @@ bool Expander::report_selection(const ExpansionNode& n, const std::string& paren
 void Expander::check_sizes(const ExpansionNode& n) {
   for (const auto& strings : n.txt.txt)
     for (const std::string& s : strings)
-      if (s.size() > k_max_string_bytes)
+      if (s.size() > dns::k_max_character_string)
         problem(Severity::error, n.domain,
                 "a TXT string at " + n.domain + " is " + std::to_string(s.size()) +
                     " bytes; DNS allows 255 per string: split the record into several strings");

@@ -26,7 +26,9 @@ bool is_qualifier(char c) {
 
 using util::lowercase;
 
-std::string quote(std::string_view text) {
+// `text` in quotes with every byte outside printable ASCII as \xHH, as the record line under a parse
+// error shows it (SPF records are ASCII).
+std::string quoted_ascii(std::string_view text) {
   return "'" + printable(text) + "'";
 }
 
@@ -55,9 +57,9 @@ using Problem = std::optional<std::string>;
 Problem parse_length(std::string_view digits, int max, std::string_view what, int& out) {
   if (digits.empty()) return std::string(what) + " CIDR length is missing after '/'";
   for (char c : digits)
-    if (!is_digit(c)) return std::string(what) + " CIDR length " + quote(digits) + " is not a number";
+    if (!is_digit(c)) return std::string(what) + " CIDR length " + quoted_ascii(digits) + " is not a number";
   if (digits.size() > 1 && digits.front() == '0')
-    return std::string(what) + " CIDR length " + quote(digits) + " has a leading zero";
+    return std::string(what) + " CIDR length " + quoted_ascii(digits) + " has a leading zero";
   if (digits.size() > 3 || std::stoi(std::string(digits)) > max)
     return std::string(what) + " CIDR length " + std::string(digits) + " out of range (0-" +
            std::to_string(max) + ")";
@@ -141,7 +143,7 @@ Problem parse_ip(std::string_view rest, Mechanism& mechanism) {
   if (v4 ? is_ip4_network(address) : address.find(':') != std::string_view::npos)
     network = net::IpAddress::parse(address);
   if (!network || network->is_v4() != v4)
-    return "invalid " + std::string(v4 ? "IPv4" : "IPv6") + " address " + quote(address);
+    return "invalid " + std::string(v4 ? "IPv4" : "IPv6") + " address " + quoted_ascii(address);
   mechanism.network = *network;
   if (slash == std::string_view::npos) return std::nullopt;
   const std::string_view cidr = rest.substr(slash + 1);
@@ -167,11 +169,11 @@ Problem parse_mechanism(std::string_view term, Record& record) {
   const std::optional<MechanismKind> kind = mechanism_kind(name);
   if (!kind || (!rest.empty() && rest.front() != ':' && rest.front() != '/')) {
     if ((name == "redirect" || name == "exp") && rest.starts_with(":"))
-      return "unknown mechanism " + quote(term) + " (did you mean '" + name + "='?)";
-    return "unknown mechanism " + quote(term);
+      return "unknown mechanism " + quoted_ascii(term) + " (did you mean '" + name + "='?)";
+    return "unknown mechanism " + quoted_ascii(term);
   }
   mechanism.kind = *kind;
-  const std::string in_term = " in " + quote(term);
+  const std::string in_term = " in " + quoted_ascii(term);
   Problem problem;
   switch (*kind) {
     case MechanismKind::all:
@@ -213,9 +215,9 @@ Problem parse_modifier(std::string_view term, std::size_t equals, Record& record
         return modifier.name + "= appears more than once (allowed at most once)";
     if (modifier.value.empty())
       return modifier.name + "= needs a domain: '" + modifier.name + "=example.com'";
-    if (auto error = check_domain_spec(modifier.value)) return error->message + " in " + quote(term);
+    if (auto error = check_domain_spec(modifier.value)) return error->message + " in " + quoted_ascii(term);
   } else if (auto error = check_macro_string(modifier.value, MacroScope::domain)) {
-    return error->message + " in the value of modifier " + quote(term);
+    return error->message + " in the value of modifier " + quoted_ascii(term);
   }
   record.terms.push_back(Term{std::move(modifier), 0});
   return std::nullopt;
@@ -225,10 +227,10 @@ Problem parse_term(std::string_view term, Record& record) {
   for (char c : term) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte >= 0x80)
-      return "non-ASCII byte '" + printable(std::string_view(&c, 1)) + "' in " + quote(term) +
+      return "non-ASCII byte '" + printable(std::string_view(&c, 1)) + "' in " + quoted_ascii(term) +
              " (SPF records are ASCII only)";
     if (byte < 0x20 || byte == 0x7f)
-      return "control character '" + printable(std::string_view(&c, 1)) + "' in " + quote(term) +
+      return "control character '" + printable(std::string_view(&c, 1)) + "' in " + quoted_ascii(term) +
              " (terms are separated by spaces only)";
   }
   // A modifier is name "=" ...; a mechanism has ':' or '/' before any '='.
@@ -239,14 +241,14 @@ Problem parse_term(std::string_view term, Record& record) {
   bool valid_name = !name.empty() && is_alpha(name.front());
   for (char c : name) valid_name = valid_name && is_name_char(c);
   if (valid_name) return parse_modifier(term, equals, record);
-  if (name.empty()) return "modifier name missing before '=' in " + quote(term);
+  if (name.empty()) return "modifier name missing before '=' in " + quoted_ascii(term);
   if (is_qualifier(name.front()) && name.size() > 1 && is_alpha(name[1]))
-    return "a modifier takes no qualifier: " + quote(term);
+    return "a modifier takes no qualifier: " + quoted_ascii(term);
   if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
       std::string_view::npos)
-    return "invalid modifier name " + quote(name) + " in " + quote(term) +
+    return "invalid modifier name " + quoted_ascii(name) + " in " + quoted_ascii(term) +
            " (a name starts with a letter, then letters, digits, '-', '_' or '.')";
-  return "unknown mechanism " + quote(term);
+  return "unknown mechanism " + quoted_ascii(term);
 }
 
 }  // namespace
@@ -256,7 +258,7 @@ ParseResult parse_record(std::string_view text) {
   const std::string_view version = text.substr(0, first_space);
   if (!is_spf_record(text)) {
     ParseError error{"not an SPF record: it must begin with 'v=spf1' followed by a space or the end, not " +
-                         quote(version),
+                         quoted_ascii(version),
                      0, version.size(), std::string(version)};
     return {std::move(error)};
   }

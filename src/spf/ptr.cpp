@@ -21,19 +21,12 @@ ValidatedNames validate_ptr_names(dns::Resolver& resolver, const net::IpAddress&
   return result;
 }
 
-bool is_same_or_subdomain(std::string_view name, std::string_view domain) {
-  const std::string n = dns::normalize_name(name);
-  const std::string d = dns::normalize_name(domain);
-  if (n == d) return true;
-  return n.size() > d.size() && n.ends_with(d) && n[n.size() - d.size() - 1] == '.';
-}
-
 std::string choose_validated_name(const std::vector<std::string>& names, std::string_view domain) {
   const std::string wanted = dns::normalize_name(domain);
   for (const std::string& name : names)
     if (name == wanted) return name;
   for (const std::string& name : names)
-    if (is_same_or_subdomain(name, wanted)) return name;
+    if (dns::in_zone(dns::normalize_name(name), wanted)) return name;
   return names.empty() ? "unknown" : names.front();
 }
 

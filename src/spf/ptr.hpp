@@ -23,9 +23,6 @@ struct ValidatedNames {
 ValidatedNames validate_ptr_names(dns::Resolver& resolver, const net::IpAddress& ip,
                                   std::size_t max_names = 10);
 
-// True when `name` equals `domain` or ends with "." + `domain` (case-insensitive, trailing dots ignored).
-bool is_same_or_subdomain(std::string_view name, std::string_view domain);
-
 // The %{p} value (RFC 7208 7.3): `domain` itself if validated, else a validated subdomain of it,
 // else the first validated name, else "unknown".
 std::string choose_validated_name(const std::vector<std::string>& names, std::string_view domain);

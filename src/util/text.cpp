@@ -24,7 +24,7 @@ std::string without_controls(std::string_view text) {
 }
 
 std::string quoted(std::string_view text, char mark) {
-  return mark + without_controls(text) + mark;
+  return mark + printable(text) + mark;
 }
 
 std::string joined(const std::vector<std::string>& words, std::string_view separator) {
@@ -111,6 +111,14 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   for (const std::string& candidate : candidates)
     if (lowercase(candidate).starts_with(lower)) return candidate;
   return best;
+}
+
+std::string suggestion(std::string_view word, const std::vector<std::string>& candidates,
+                       std::string_view noun) {
+  const std::string match = closest_match(word, candidates);
+  if (!match.empty()) return "; did you mean " + quoted(match) + "?";
+  if (candidates.empty()) return {};
+  return " (" + std::string(noun) + ": " + joined(candidates) + ")";
 }
 
 }  // namespace spfctl::util

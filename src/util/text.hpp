@@ -25,7 +25,7 @@ std::string lowercase(std::string_view text);
 // `text` with control bytes (below 0x20, and 0x7f) written as \xHH, for messages that quote input.
 std::string without_controls(std::string_view text);
 
-// `text` between `mark`s, its control bytes made visible: 'api_url', "production". For messages.
+// `text` between `mark`s, made printable as by printable() below: 'api_url', "production". For messages.
 std::string quoted(std::string_view text, char mark = '\'');
 
 // The words separated by `separator`: "a, b, c".
@@ -43,5 +43,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // three characters (at least one, at most three), ties going to the candidate sharing the longer
 // prefix; failing that, a candidate that `word` (3+ characters) is a prefix of. Empty when none.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+// For a message about an unknown `word`: "; did you mean 'x'?" when a candidate is close (as
+// closest_match), else " (noun: a, b, c)" listing them, else "".
+std::string suggestion(std::string_view word, const std::vector<std::string>& candidates,
+                       std::string_view noun);
 
 }  // namespace spfctl::util

@@ -51,12 +51,12 @@ TEST_CASE("records are cut into strings of at most 255 bytes, only between terms
   for (const std::string& term : terms) expected += " " + term;
   CHECK(joined(strings) == expected);
   for (std::size_t i = 0; i < strings.size(); ++i) {
-    CHECK(strings[i].size() <= k_max_string_bytes);
+    CHECK(strings[i].size() <= dns::k_max_character_string);
     if (i + 1 < strings.size()) {
       CHECK(strings[i].back() == ' ');  // the separating space ends the string
       // Cut between terms: the next string starts a term, and it would not have fitted here.
       CHECK(strings[i + 1].rfind("ip4:", 0) == 0);
-      CHECK(strings[i].size() + words(strings[i + 1]).front().size() + 1 > k_max_string_bytes);
+      CHECK(strings[i].size() + words(strings[i + 1]).front().size() + 1 > dns::k_max_character_string);
     }
   }
   CHECK(to_strings({"-all"}) == std::vector<std::string>{"v=spf1 -all"});
@@ -67,7 +67,7 @@ TEST_CASE("a term longer than a string is cut inside, the only way DNS can carry
                                 std::string(60, 'c') + "." + std::string(60, 'd') + ".example";
   const std::vector<std::string> strings = to_strings({long_term, "-all"});
   CHECK(joined(strings) == "v=spf1 " + long_term + " -all");
-  for (const std::string& s : strings) CHECK(s.size() <= k_max_string_bytes);
+  for (const std::string& s : strings) CHECK(s.size() <= dns::k_max_character_string);
 }
 
 TEST_CASE("a record that fits stays one record", "[plan][split]") {
@@ -137,7 +137,7 @@ TEST_CASE("chained records nest, each within the answer limit, the last ending w
     const DesiredRecord& r = split.records[i];
     INFO(r.name << ": " << r.value());
     CHECK(answer_size(r) <= 512);
-    for (const std::string& s : r.strings) CHECK(s.size() <= k_max_string_bytes);
+    for (const std::string& s : r.strings) CHECK(s.size() <= dns::k_max_character_string);
     const std::vector<std::string> w = words(r.value());
     if (i > 0) CHECK(r.name == "_chain" + std::to_string(i) + ".example.com");
     if (i + 1 < split.records.size()) {
