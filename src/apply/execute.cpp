@@ -109,17 +109,22 @@ std::optional<std::size_t> applied_count(const DomainJob& job) {
   return std::nullopt;
 }
 
-std::string verify_dns(const DomainJob& job, const std::string& server, const DnsReader& dns,
+std::string verify_dns(const DomainJob& job, const std::string& server, const DnsCheck& dns,
                        const std::vector<std::string>& names) {
   const auto expected = expected_spf(job.live, job.changes);
   std::vector<std::string> found;
   for (int attempt = 0; attempt < k_dns_attempts; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(k_dns_pause);
+    if (attempt > 0) {
+      if (dns.pause)
+        dns.pause(k_dns_pause);
+      else
+        std::this_thread::sleep_for(k_dns_pause);
+    }
     found.clear();
     try {
       for (const std::string& name : names) {
         std::vector<std::string> now;
-        for (const std::string& value : dns(server, name))
+        for (const std::string& value : dns.read(server, name))
           if (spf::is_spf_record(value)) now.push_back(value);
         std::sort(now.begin(), now.end());
         if (now != at(expected, name))
@@ -134,7 +139,7 @@ std::string verify_dns(const DomainJob& job, const std::string& server, const Dn
   return first_lines(found);
 }
 
-DomainOutcome run_job(const DomainJob& job, const DnsReader& dns) {
+DomainOutcome run_job(const DomainJob& job, const DnsCheck& dns) {
   DomainOutcome outcome;
   try {
     if (!job.changes.empty()) job.provider->apply(job.zone, job.changes);
@@ -167,7 +172,7 @@ DomainOutcome run_job(const DomainJob& job, const DnsReader& dns) {
     return outcome;
   }
   outcome.verified_by = "provider";
-  if (const std::optional<std::string> server = job.provider->dns_server(); server && dns) {
+  if (const std::optional<std::string> server = job.provider->dns_server(); server && dns.read) {
     outcome.verify_error = verify_dns(job, *server, dns, names);
     outcome.verified_by = outcome.verify_error.empty() ? "provider and DNS at " + *server : "";
   }
@@ -225,7 +230,7 @@ class WriteSlots {
   std::map<std::string, int> m_running;
 };
 
-std::vector<DomainOutcome> execute(const std::vector<DomainJob>& jobs, int parallel, const DnsReader& dns,
+std::vector<DomainOutcome> execute(const std::vector<DomainJob>& jobs, int parallel, const DnsCheck& dns,
                                    const std::function<void(std::size_t, const DomainOutcome&)>& done,
                                    const std::atomic<bool>* stop) {
   std::vector<std::vector<std::size_t>> groups;

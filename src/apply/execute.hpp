@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -47,6 +48,13 @@ using DnsReader = std::function<std::vector<std::string>(const std::string& serv
 // Asks `server` with the live resolver (UDP, TCP on truncation).
 DnsReader dns_reader(double timeout_seconds);
 
+// How apply checks what DNS answers after a write: the reader (empty: no DNS verification), and the
+// wait between attempts while the server catches up (empty: std::this_thread::sleep_for).
+struct DnsCheck {
+  DnsReader read{};
+  std::function<void(std::chrono::milliseconds)> pause{};
+};
+
 // Applies every job: jobs of one zone (by name, whatever provider) one after the other in the given order,
 // the others in parallel, at most `parallel` at once and at most each provider's write_concurrency
 // of one provider. Once `stop` is set (a signal), no job starts; those running finish, and the
@@ -55,9 +63,9 @@ DnsReader dns_reader(double timeout_seconds);
 // changed and those read before applying) is
 // compared with what the changes should have left there (the SPF values, the other TXT values
 // untouched, the TTL of written names), and, when the provider names a DNS server and `dns` is
-// set, what that server answers. `done` is called from worker threads as each job ends (index into
-// `jobs`). Never throws for a job's failure: it is in its outcome.
-std::vector<DomainOutcome> execute(const std::vector<DomainJob>& jobs, int parallel, const DnsReader& dns,
+// set, what that server answers (a few times, with pauses, while it catches up). `done` is called from worker
+// threads as each job ends (index into `jobs`). Never throws for a job's failure: it is in its outcome.
+std::vector<DomainOutcome> execute(const std::vector<DomainJob>& jobs, int parallel, const DnsCheck& dns,
                                    const std::function<void(std::size_t, const DomainOutcome&)>& done = {},
                                    const std::atomic<bool>* stop = nullptr);
 

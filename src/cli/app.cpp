@@ -4,30 +4,31 @@
 #include <algorithm>
 #include <cctype>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "config/config.hpp"
 #include "error.hpp"
 #include "util/text.hpp"
 
 namespace spfctl::cli {
 
-const std::vector<CommandSpec>& command_table() {
-  static const std::vector<CommandSpec> table = {
-      {"eval", "evaluate SPF for a client IP as a receiver would (RFC 7208 check_host)", setup_eval},
-      {"check", "audit published SPF records: include tree, lookups, sizes, problems", setup_check},
-      {"flatten", "the lookup-safe record set for a domain's published SPF, proved equivalent",
-       setup_flatten},
-      {"plan", "show the SPF changes the configuration needs, per domain, without publishing", setup_plan},
-      {"apply", "publish the planned SPF changes (or a saved plan), after checks and confirmation",
-       setup_apply},
-      {"providers", "list the provider types spfctl can publish to, with their capabilities",
-       setup_providers},
-  };
-  return table;
-}
-
 namespace {
+
+// Accepts a whole number from 0 to `max` written in digits; otherwise says so, quoting the value.
+CLI::Validator whole_number_up_to(int max) {
+  return CLI::Validator(
+      [max](const std::string& text) -> std::string {
+        const bool digits =
+            !text.empty() && text.size() <= 9 &&
+            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits || std::stol(text) > max)
+          return "'" + text + "' is not a whole number from 0 to " + std::to_string(max);
+        return {};
+      },
+      "");
+}
 
 // CLI11's checks speak in their own words; these say what is wrong with the value and what to write.
 CLI::Validator positive_seconds() {
@@ -177,19 +178,155 @@ std::string printable_message(std::string_view text, Lines lines) {
   return util::printable(flat, true) + (text.size() > max_length ? "..." : "");
 }
 
+// Each command's options and help.
+
+void setup_eval(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
+  auto args = std::make_shared<EvalOptions>();
+  command.add_option("--ip", args->ip, "the SMTP client's address (IPv4 or IPv6)")
+      ->type_name("IP")
+      ->required();
+  command.add_option("--sender", args->sender, "MAIL FROM address; without it, the HELO identity is checked")
+      ->type_name("ADDRESS");
+  command.add_option("--helo", args->helo, "HELO/EHLO name the client gave")->type_name("NAME");
+  command
+      .add_option("DOMAIN", args->domain,
+                  "domain whose policy to check (default: the sender's domain, else the HELO name)")
+      ->type_name("");
+  command.footer(
+      "Prints the result word (pass, fail, softfail, neutral, none, temperror, permerror) on the first\n"
+      "line, then the explanation of a fail, then (unless -q) the problem behind a none, temperror or\n"
+      "permerror, the domain checked, the deciding term, and the lookups counted.\n"
+      "Exit 0 whatever the result; 1 on a usage or set-up error (bad option, address, name, zone file).\n\n"
+      "Examples:\n"
+      "  spfctl eval --ip 209.85.128.5 gmail.com\n"
+      "  spfctl eval --ip 192.0.2.10 --sender alice@example.com --helo mail.example.com\n"
+      "  spfctl --zone examples/dns/senders.zone eval --ip 74.125.0.1 google.com --json");
+  command.callback([&globals, &outcome, args] { outcome.exit_code = run_eval(globals, *args); });
+}
+
+void setup_check(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
+  auto domains = std::make_shared<std::vector<std::string>>();
+  command.add_option("DOMAIN", *domains, "domains whose published SPF records to audit")
+      ->type_name("")
+      ->required();
+  command.footer(
+      "For each domain: its SPF record, the include tree with the DNS lookups each branch costs,\n"
+      "lookups and void lookups against RFC 7208's limits (10 and 2), record and DNS answer sizes, and\n"
+      "every problem: what makes receivers return permerror, over 10 lookups or 2 void lookups,\n"
+      "several SPF records, ptr, +all or ?all, includes that do not exist or have no SPF record,\n"
+      "strings over 255 bytes, answers over 512 bytes.\n"
+      "Exit 0 when every domain is healthy, 1 when any has a problem (or on a usage error).\n\n"
+      "Examples:\n"
+      "  spfctl check example.com example.org\n"
+      "  spfctl check github.com --json\n"
+      "  spfctl --zone examples/dns/senders.zone --zone examples/zones/example-agency.net.zone check "
+      "example-agency.net");
+  command.callback([&globals, &outcome, domains] { outcome.exit_code = run_check(globals, *domains); });
+}
+
+void setup_flatten(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
+  auto args = std::make_shared<FlattenOptions>();
+  command.add_option("domain", args->domain, "domain whose published SPF record to flatten")->required();
+  command
+      .add_option("--flatten", args->mode,
+                  "auto: flatten the fewest includes that fit; full: all that can be")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "full"}));
+  command.add_option("--lookup-budget", args->lookup_budget, "DNS lookups receivers may spend, 1 to 10")
+      ->capture_default_str()
+      ->check(CLI::Range(1, config::k_max_lookups));
+  command.footer(
+      "Reads DOMAIN's published SPF record and prints the record set that would replace it: includes\n"
+      "flattened into the addresses they permit only as far as the lookup budget needs (all of them\n"
+      "with --flatten full), terms that depend on more than the client address (macros, exists:,\n"
+      "ptr) kept as written, what does not fit a 512-byte DNS answer in chained _spf1.DOMAIN,\n"
+      "_spf2.DOMAIN, ... records. The set is proved equivalent: evaluated with the published record\n"
+      "over the same DNS answers, it gives every IPv4 and IPv6 address the same result.\n"
+      "Nothing is published. Exit 0 when a proved record set fits the budget, 1 on any error (a failed\n"
+      "DNS lookup, an include without SPF record, a budget that cannot be met).\n\n"
+      "Examples:\n"
+      "  spfctl flatten example.com\n"
+      "  spfctl flatten example.com --flatten full --lookup-budget 8 --json\n"
+      "  spfctl --zone examples/dns/senders.zone --zone examples/zones/example-agency.net.zone flatten "
+      "example-agency.net");
+  command.callback([&globals, &outcome, args] { outcome.exit_code = run_flatten(globals, *args); });
+}
+
+void setup_plan(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
+  auto options = std::make_shared<PlanOptions>();
+  command.add_option("--out", options->out, "write the plan as JSON to this file (for review and apply)");
+  command.add_option("--domain", options->domains, "plan only this configured domain (repeatable)");
+  command.add_flag("--detailed-exitcode", options->detailed_exitcode,
+                   "exit 2 when there are changes (0: none, 1: error)");
+  command.footer(
+      "For each configured domain: the SPF records spfctl would publish (flattened only as far as the\n"
+      "lookup budget needs, proved equivalent to the policy), against what its provider publishes now,\n"
+      "as changes: + create, ~ update, - delete. Nothing is published.\n"
+      "Exit 0 when planned (no changes, or changes without --detailed-exitcode), 2 when there are\n"
+      "changes and --detailed-exitcode is given, 1 when any domain could not be planned.\n\n"
+      "Examples:\n"
+      "  spfctl plan -c spfctl.toml\n"
+      "  spfctl plan --domain example.com --out plan.json\n"
+      "  spfctl plan -c config.example.toml --zone examples/dns/senders.zone   (offline)");
+  command.callback([&globals, &outcome, options] { outcome.exit_code = run_plan(globals, *options); });
+}
+
+void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
+  auto options = std::make_shared<ApplyOptions>();
+  command
+      .add_option("PLANFILE", options->plan_file, "apply exactly this saved plan (from 'spfctl plan --out')")
+      ->type_name("");
+  command.add_option("--domain", options->domains, "apply only this configured domain (repeatable)")
+      ->type_name("D");
+  command.add_flag("--auto-approve", options->auto_approve, "apply without asking for confirmation");
+  command.add_flag("--force", options->force, "apply even when the safety checks below refuse");
+  command.add_option("--max-deletes", options->max_deletes, "records a run may delete without --force")
+      ->type_name("N")
+      ->capture_default_str()
+      ->check(whole_number_up_to(999999));
+  command.footer(
+      "Plans (or reads PLANFILE), prints the changes, proves what they would publish against the\n"
+      "configuration over DNS as it is now, checks them, asks for confirmation on a terminal, publishes\n"
+      "them in a safe order (chained records, then the domain's record, then deletes), and reads back\n"
+      "what was published. With PLANFILE it refuses when the configuration or DNS changed since the plan\n"
+      "was made. Without --force it refuses plans that weaken a domain's 'all', stop authorising an\n"
+      "address or sender the published record authorises, or delete more than --max-deletes records.\n"
+      "The first Ctrl-C lets the writes in flight finish and starts no more; a second stops at once.\n"
+      "Exit 0 when every domain is applied and verified or already in sync, 130 when interrupted,\n"
+      "1 otherwise.\n\n"
+      "Examples:\n"
+      "  spfctl apply                                  (plan, review, type yes)\n"
+      "  spfctl plan --out plan.json && spfctl apply plan.json --auto-approve\n"
+      "  spfctl apply --domain example.com --auto-approve\n"
+      "See docs/apply.md and docs/workflow.md.");
+  command.callback([&globals, &outcome, options] { outcome.exit_code = run_apply(globals, *options); });
+}
+
+void setup_providers(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
+  command.footer(
+      "Each type with what it can store (checked while planning, before anything is published), the\n"
+      "settings its [providers.NAME] table takes, and its documentation page.\n\n"
+      "Examples:\n"
+      "  spfctl providers\n"
+      "  spfctl providers --json");
+  command.callback([&globals, &outcome] { outcome.exit_code = run_providers(globals); });
+}
+
 }  // namespace
 
-CLI::Validator whole_number_up_to(int max) {
-  return CLI::Validator(
-      [max](const std::string& text) -> std::string {
-        const bool digits =
-            !text.empty() && text.size() <= 9 &&
-            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (!digits || std::stol(text) > max)
-          return "'" + text + "' is not a whole number from 0 to " + std::to_string(max);
-        return {};
-      },
-      "");
+const std::vector<CommandSpec>& command_table() {
+  static const std::vector<CommandSpec> table = {
+      {"eval", "evaluate SPF for a client IP as a receiver would (RFC 7208 check_host)", setup_eval},
+      {"check", "audit published SPF records: include tree, lookups, sizes, problems", setup_check},
+      {"flatten", "the lookup-safe record set for a domain's published SPF, proved equivalent",
+       setup_flatten},
+      {"plan", "show the SPF changes the configuration needs, per domain, without publishing", setup_plan},
+      {"apply", "publish the planned SPF changes (or a saved plan), after checks and confirmation",
+       setup_apply},
+      {"providers", "list the provider types spfctl can publish to, with their capabilities",
+       setup_providers},
+  };
+  return table;
 }
 
 int run(int argc, char** argv) {

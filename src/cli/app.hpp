@@ -6,7 +6,6 @@
 
 namespace CLI {
 class App;
-class Validator;
 }  // namespace CLI
 
 namespace spfctl::cli {
@@ -38,10 +37,6 @@ struct CommandSpec {
 };
 
 const std::vector<CommandSpec>& command_table();
-
-// Accepts a whole number from 0 to `max` written in digits; otherwise says so, quoting the value
-// (CLI11's own checks speak in their own words).
-CLI::Validator whole_number_up_to(int max);
 
 int run(int argc, char** argv);
 

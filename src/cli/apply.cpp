@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -14,8 +13,7 @@
 #include <thread>
 
 #include "apply/execute.hpp"
-#include "apply/rebase.hpp"
-#include "apply/safety.hpp"
+#include "apply/prepare.hpp"
 #include "cli/commands.hpp"
 #include "cli/plan_run.hpp"
 #include "dns/resolver.hpp"
@@ -85,196 +83,8 @@ class InterruptGuard {
   std::jthread m_watchdog;
 };
 
-struct ApplyOptions {
-  std::string plan_file;
-  std::vector<std::string> domains;
-  bool auto_approve = false;
-  bool force = false;
-  int max_deletes = 10;
-};
-
 std::string plural(std::size_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
-
-std::string indented(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const std::string& line : lines) out += "\n  " + line;
-  return out;
-}
-
-// The domains of a saved plan, as runs: the plan's result with the configuration's policy.
-std::vector<DomainRun> runs_from_plan_file(Session& session, const ApplyOptions& options,
-                                           const GlobalOptions& globals) {
-  const plan::Plan saved = plan::read_plan_file(options.plan_file);
-  if (saved.config_sha256 != session.config_sha256())
-    throw Error(options.plan_file + " was made from another configuration: " + globals.config +
-                " changed since (its config_sha256 differs). Nothing was applied; make and review a new "
-                "plan with 'spfctl plan --out " +
-                options.plan_file + "'");
-  std::vector<std::string> in_plan;
-  for (const plan::PlannedDomain& domain : saved.domains) in_plan.push_back(domain.domain);
-  std::vector<std::string> wanted;
-  for (const std::string& word : options.domains) {
-    const std::string name = dns::normalize_name(word);
-    if (std::find(in_plan.begin(), in_plan.end(), name) == in_plan.end()) {
-      const std::string match = util::closest_match(name, in_plan);
-      throw Error("domain '" + word + "' is not in the plan " + options.plan_file +
-                  (match.empty() ? "" : "; did you mean '" + match + "'?"));
-    }
-    wanted.push_back(name);
-  }
-  std::vector<DomainRun> runs;
-  for (const plan::PlannedDomain& domain : saved.domains) {
-    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), domain.domain) == wanted.end()) continue;
-    DomainRun run;
-    run.result = domain;
-    for (const config::DomainPolicy& policy : session.config().domains)
-      if (policy.name == domain.domain) run.policy = &policy;
-    if (!run.policy)
-      throw Error(options.plan_file + ": domain '" + domain.domain + "' is not configured in " +
-                  globals.config + "; make a new plan with 'spfctl plan --out " + options.plan_file + "'");
-    if (run.policy->provider != domain.provider)
-      throw Error(options.plan_file + ": domain '" + domain.domain + "' is planned for provider '" +
-                  domain.provider + "' but configured for '" + run.policy->provider +
-                  "'; make a new plan with 'spfctl plan --out " + options.plan_file + "'");
-    // An edited plan file must not reach beyond the names spfctl manages for the domain.
-    std::vector<std::string> names;
-    for (const Change& change : domain.changes) names.push_back(change.name);
-    for (const plan::DesiredRecord& record : domain.records) names.push_back(record.name);
-    for (const std::string& name : names)
-      if (name != domain.domain &&
-          !plan::is_chained_name(name, domain.domain, util::lowercase(run.policy->chain_prefix)))
-        throw Error(options.plan_file + ": domain '" + domain.domain + "' has a change at '" + name +
-                    "', which is neither the domain nor one of its chained records (" +
-                    run.policy->chain_prefix + "N." + domain.domain +
-                    "); nothing was applied. Make a new plan with 'spfctl plan --out " + options.plan_file +
-                    "'");
-    if (run.result.status() == plan::DomainStatus::changes) {
-      try {
-        run.provider = &session.providers().get(domain.provider);
-        // An edited zone must not send the domain's records into another zone of the account.
-        const std::string zone =
-            dns::normalize_name(run.policy->zone ? *run.policy->zone : run.provider->zone_for(domain.domain));
-        if (zone != domain.zone)
-          run.apply_error = "the plan puts " + domain.domain + " in the zone '" + domain.zone +
-                            "', but provider '" + domain.provider + "' serves it in '" + zone +
-                            "'; nothing was applied for it. Make a new plan with 'spfctl plan --out " +
-                            options.plan_file + "'";
-      } catch (const Error& e) {
-        run.result.error = e.what();
-      } catch (const std::exception& e) {
-        run.result.error = unexpected_failure(domain.provider, e);
-      }
-    }
-    runs.push_back(std::move(run));
-  }
-  return runs;
-}
-
-// What apply found wrong before publishing anything. (The plan shows the same safety problems as
-// warnings, and their notes, for review; here they are checked again against what is published now.)
-struct Refusals {
-  std::vector<std::string> drift;   // stale plan
-  std::vector<std::string> unsafe;  // refused without --force
-  std::size_t deletes = 0;
-};
-
-// A domain's jobs, with the run each came from.
-struct Prepared {
-  std::vector<apply::DomainJob> jobs;
-  std::vector<std::size_t> run_of_job;
-};
-
-// Lays each domain's changes onto what is published now (read again when `reread`), proves what
-// they would publish against the configuration over DNS as it is now (a domain that fails is not
-// applied), and checks what they would do.
-Prepared prepare(std::vector<DomainRun>& runs, bool reread, Session& session, Refusals& refusals) {
-  Prepared prepared;
-  plan::PolicyMapper& mapper = session.mapper();
-  for (std::size_t index = 0; index < runs.size(); ++index) {
-    DomainRun& run = runs[index];
-    if (run.result.status() != plan::DomainStatus::changes || !run.apply_error.empty()) continue;
-    const config::DomainPolicy& policy = *run.policy;
-    if (reread) {
-      std::vector<std::string> names;
-      for (const Change& change : run.result.changes) names.push_back(change.name);
-      for (const plan::DesiredRecord& record : run.result.records) names.push_back(record.name);
-      run.live = plan::LiveRecords{};
-      try {
-        plan::read_managed(run.live, policy.name, policy.chain_prefix, names,
-                           lister(*run.provider, run.result.zone));
-      } catch (const Error& e) {
-        run.apply_error = std::string("could not read what is published before applying: ") + e.what();
-        continue;
-      } catch (const std::exception& e) {
-        run.apply_error = unexpected_failure(policy.provider, e);
-        continue;
-      }
-    }
-    // A saved plan that an interrupted or partly failed run already applied here is done, not stale.
-    run.already_applied = apply::already_applied(run.result.changes, run.live, run.result.records);
-    if (run.already_applied) continue;
-    apply::Rebased rebased = apply::rebase(run.result.changes, run.live, run.result.records);
-    refusals.drift.insert(refusals.drift.end(), rebased.drift.begin(), rebased.drift.end());
-    if (!rebased.ok()) continue;
-
-    for (const auto& [name, values] : apply::expected_spf(run.live, rebased.changes))
-      if (values.size() > 1)
-        throw Error("internal error: the plan for " + run.result.domain + " would leave " +
-                    std::to_string(values.size()) + " SPF records at " + name + "; nothing was applied");
-    // Publish only what is proved now, whatever produced the values: a plan made a moment ago, a
-    // plan file, a rebase onto what is published.
-    const plan::TxtState before = apply::published_after(run.live, {});
-    const plan::TxtState after = apply::published_after(run.live, rebased.changes);
-    const plan::Proof proof = plan::prove_configured(mapper, policy, after);
-    run.result.equivalent = proof.equivalent;
-    if (!proof.equivalent) {
-      run.apply_error =
-          "nothing was applied for it: the records it would publish do not prove against the "
-          "configuration now (" +
-          proof.error +
-          "); a sender changed, or the plan file was edited: make a new plan with 'spfctl plan'";
-      continue;
-    }
-    run.result.lookups = proof.lookups;
-    run.result.void_lookups = proof.void_lookups;
-    const apply::DomainSafety safety =
-        apply::check_domain(mapper, policy.name, policy.chain_prefix, before, after);
-    for (const std::string& problem : safety.problems)
-      refusals.unsafe.push_back(run.result.domain + ": " + problem);
-    for (const Change& change : rebased.changes)
-      if (change.action == Change::Action::remove) ++refusals.deletes;
-
-    apply::DomainJob job;
-    job.domain = run.result.domain;
-    job.provider_name = run.result.provider;
-    job.zone = run.result.zone;
-    job.chain_prefix = policy.chain_prefix;
-    job.provider = run.provider;
-    job.write_concurrency = session.providers().write_concurrency(run.result.provider);
-    job.live = run.live;
-    job.changes = std::move(rebased.changes);
-    prepared.jobs.push_back(std::move(job));
-    prepared.run_of_job.push_back(index);
-  }
-  return prepared;
-}
-
-// Refuses what `refusals` holds: a stale plan always, unsafe changes without --force.
-void refuse(const Refusals& refusals, const ApplyOptions& options, const std::string& stale_why) {
-  if (!refusals.drift.empty())
-    throw Error(stale_why + " Nothing was applied." + indented(refusals.drift) +
-                (options.plan_file.empty()
-                     ? "\nrun apply again: it plans from what is published then"
-                     : "\nmake and review a new plan with 'spfctl plan --out " + options.plan_file + "'"));
-  std::vector<std::string> unsafe = refusals.unsafe;
-  if (refusals.deletes > static_cast<std::size_t>(options.max_deletes))
-    unsafe.push_back("the plan deletes " + plural(refusals.deletes, "record") + ", more than --max-deletes " +
-                     std::to_string(options.max_deletes));
-  if (!unsafe.empty() && !options.force)
-    throw Error("refusing to apply without --force; nothing was applied:" + indented(unsafe) +
-                "\nif these changes are intended, run apply again with --force");
 }
 
 // Asks on the terminal; true only for "yes".
@@ -365,19 +175,31 @@ nlohmann::ordered_json report_json(const std::vector<Report>& reports, const std
   return {{"format", "spfctl-apply/1"}, {"config_sha256", sha}, {"domains", std::move(domains)}};
 }
 
+}  // namespace
+
 int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
   Session session(globals);
   const Style style(globals);
   const bool from_file = !options.plan_file.empty();
-  std::vector<DomainRun> runs = from_file ? runs_from_plan_file(session, options, globals)
-                                          : session.plan(session.select(options.domains), !globals.quiet);
+  std::vector<DomainRun> runs =
+      from_file ? apply::runs_from_plan(plan::read_plan_file(options.plan_file),
+                                        {options.plan_file, globals.config, session.config_sha256()},
+                                        session.config(), options.domains,
+                                        [&](const std::string& name) -> publish::Provider& {
+                                          return session.providers().get(name);
+                                        })
+                : session.plan(session.select(options.domains), !globals.quiet);
+  const auto write_concurrency = [&](const std::string& provider) {
+    return session.providers().write_concurrency(provider);
+  };
+  const apply::RefusalLimits limits{options.force, options.max_deletes, options.plan_file};
 
-  Refusals refusals;
-  Prepared prepared = prepare(runs, from_file, session, refusals);
+  apply::Refusals refusals;
+  apply::Prepared prepared = apply::prepare(runs, from_file, session.mapper(), write_concurrency, refusals);
   if (!globals.json && !globals.quiet) print_plan(std::cout, style, runs, false);
-  refuse(refusals, options,
-         from_file ? "the plan " + options.plan_file + " is stale: DNS changed since it was made."
-                   : std::string("DNS changed while planning."));
+  apply::refuse(refusals, limits,
+                from_file ? "the plan " + options.plan_file + " is stale: DNS changed since it was made."
+                          : std::string("DNS changed while planning."));
 
   std::size_t change_count = 0;
   for (const apply::DomainJob& job : prepared.jobs) change_count += job.changes.size();
@@ -396,9 +218,9 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
       // Time passed while a person read the plan: lay the changes onto what is published now, and
       // prove them over DNS as it is now.
       session.forget_dns();
-      Refusals again;
-      prepared = prepare(runs, true, session, again);
-      refuse(again, options, "DNS changed while the plan was being reviewed.");
+      apply::Refusals again;
+      prepared = apply::prepare(runs, true, session.mapper(), write_concurrency, again);
+      apply::refuse(again, limits, "DNS changed while the plan was being reviewed.");
     }
   }
   const std::vector<apply::DomainJob>& jobs = prepared.jobs;
@@ -410,7 +232,7 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
   {
     const InterruptGuard interrupts;
     outcomes = apply::execute(
-        jobs, parallel, apply::dns_reader(globals.timeout_seconds),
+        jobs, parallel, {apply::dns_reader(globals.timeout_seconds)},
         [&](std::size_t i, const apply::DomainOutcome& outcome) {
           if (globals.verbose == 0) return;
           const std::lock_guard lock(output);
@@ -480,39 +302,6 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
   }
   if (interrupted) return 130;
   return counts[2] ? 1 : 0;
-}
-
-}  // namespace
-
-void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
-  auto options = std::make_shared<ApplyOptions>();
-  command
-      .add_option("PLANFILE", options->plan_file, "apply exactly this saved plan (from 'spfctl plan --out')")
-      ->type_name("");
-  command.add_option("--domain", options->domains, "apply only this configured domain (repeatable)")
-      ->type_name("D");
-  command.add_flag("--auto-approve", options->auto_approve, "apply without asking for confirmation");
-  command.add_flag("--force", options->force, "apply even when the safety checks below refuse");
-  command.add_option("--max-deletes", options->max_deletes, "records a run may delete without --force")
-      ->type_name("N")
-      ->capture_default_str()
-      ->check(whole_number_up_to(999999));
-  command.footer(
-      "Plans (or reads PLANFILE), prints the changes, proves what they would publish against the\n"
-      "configuration over DNS as it is now, checks them, asks for confirmation on a terminal, publishes\n"
-      "them in a safe order (chained records, then the domain's record, then deletes), and reads back\n"
-      "what was published. With PLANFILE it refuses when the configuration or DNS changed since the plan\n"
-      "was made. Without --force it refuses plans that weaken a domain's 'all', stop authorising an\n"
-      "address or sender the published record authorises, or delete more than --max-deletes records.\n"
-      "The first Ctrl-C lets the writes in flight finish and starts no more; a second stops at once.\n"
-      "Exit 0 when every domain is applied and verified or already in sync, 130 when interrupted,\n"
-      "1 otherwise.\n\n"
-      "Examples:\n"
-      "  spfctl apply                                  (plan, review, type yes)\n"
-      "  spfctl plan --out plan.json && spfctl apply plan.json --auto-approve\n"
-      "  spfctl apply --domain example.com --auto-approve\n"
-      "See docs/apply.md and docs/workflow.md.");
-  command.callback([&globals, &outcome, options] { outcome.exit_code = run_apply(globals, *options); });
 }
 
 }  // namespace spfctl::cli

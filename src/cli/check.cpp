@@ -1,5 +1,4 @@
 // spfctl check: an audit of published SPF records, as receivers will meet them.
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -207,6 +206,8 @@ void report_wide_ranges(plan::PolicyMapper& mapper, spf::ExpansionTree& expansio
                                       "may send as it; list the senders' own networks"});
 }
 
+}  // namespace
+
 int run_check(const GlobalOptions& globals, const std::vector<std::string>& arguments) {
   std::vector<std::string> domains;
   for (const std::string& argument : arguments) domains.push_back(checked_domain(argument));
@@ -234,28 +235,6 @@ int run_check(const GlobalOptions& globals, const std::vector<std::string>& argu
     std::cout << report.dump(2) << "\n";
   }
   return all_healthy ? 0 : 1;
-}
-
-}  // namespace
-
-void setup_check(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
-  auto domains = std::make_shared<std::vector<std::string>>();
-  command.add_option("DOMAIN", *domains, "domains whose published SPF records to audit")
-      ->type_name("")
-      ->required();
-  command.footer(
-      "For each domain: its SPF record, the include tree with the DNS lookups each branch costs,\n"
-      "lookups and void lookups against RFC 7208's limits (10 and 2), record and DNS answer sizes, and\n"
-      "every problem: what makes receivers return permerror, over 10 lookups or 2 void lookups,\n"
-      "several SPF records, ptr, +all or ?all, includes that do not exist or have no SPF record,\n"
-      "strings over 255 bytes, answers over 512 bytes.\n"
-      "Exit 0 when every domain is healthy, 1 when any has a problem (or on a usage error).\n\n"
-      "Examples:\n"
-      "  spfctl check example.com example.org\n"
-      "  spfctl check github.com --json\n"
-      "  spfctl --zone examples/dns/senders.zone --zone examples/zones/example-agency.net.zone check "
-      "example-agency.net");
-  command.callback([&globals, &outcome, domains] { outcome.exit_code = run_check(globals, *domains); });
 }
 
 }  // namespace spfctl::cli

@@ -1,5 +1,4 @@
 // spfctl eval: what a receiver's SPF check says for one client address and sender.
-#include <CLI/CLI.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -11,16 +10,9 @@
 
 namespace spfctl::cli {
 
-namespace {
+namespace {}  // namespace
 
-struct EvalArgs {
-  std::string ip;
-  std::string sender;
-  std::string helo;
-  std::string domain;
-};
-
-int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
+int run_eval(const GlobalOptions& globals, const EvalOptions& args) {
   const auto ip = net::IpAddress::parse(args.ip);
   if (!ip)
     throw Error("--ip '" + args.ip + "' is not an IPv4 or IPv6 address (e.g. 192.0.2.10 or 2001:db8::1)");
@@ -77,32 +69,6 @@ int run_eval(const GlobalOptions& globals, const EvalArgs& args) {
             << ", void lookups: " << result.void_lookups << "/" << options.void_limit << "\n";
   if (globals.verbose > 0) std::cout << style.dim("dns queries: ") << resolver.queries_sent() << "\n";
   return 0;
-}
-
-}  // namespace
-
-void setup_eval(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
-  auto args = std::make_shared<EvalArgs>();
-  command.add_option("--ip", args->ip, "the SMTP client's address (IPv4 or IPv6)")
-      ->type_name("IP")
-      ->required();
-  command.add_option("--sender", args->sender, "MAIL FROM address; without it, the HELO identity is checked")
-      ->type_name("ADDRESS");
-  command.add_option("--helo", args->helo, "HELO/EHLO name the client gave")->type_name("NAME");
-  command
-      .add_option("DOMAIN", args->domain,
-                  "domain whose policy to check (default: the sender's domain, else the HELO name)")
-      ->type_name("");
-  command.footer(
-      "Prints the result word (pass, fail, softfail, neutral, none, temperror, permerror) on the first\n"
-      "line, then the explanation of a fail, then (unless -q) the problem behind a none, temperror or\n"
-      "permerror, the domain checked, the deciding term, and the lookups counted.\n"
-      "Exit 0 whatever the result; 1 on a usage or set-up error (bad option, address, name, zone file).\n\n"
-      "Examples:\n"
-      "  spfctl eval --ip 209.85.128.5 gmail.com\n"
-      "  spfctl eval --ip 192.0.2.10 --sender alice@example.com --helo mail.example.com\n"
-      "  spfctl --zone examples/dns/senders.zone eval --ip 74.125.0.1 google.com --json");
-  command.callback([&globals, &outcome, args] { outcome.exit_code = run_eval(globals, *args); });
 }
 
 }  // namespace spfctl::cli

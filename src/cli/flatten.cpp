@@ -1,6 +1,5 @@
 // spfctl flatten: the lookup-safe record set that would replace a domain's published SPF record,
 // proved to mean the same for every address.
-#include <CLI/CLI.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -17,19 +16,15 @@ namespace spfctl::cli {
 
 namespace {
 
-struct FlattenArgs {
-  std::string domain;
-  std::string mode = "auto";
-  int lookup_budget = config::k_max_lookups;
-};
-
 std::string quoted(const std::vector<std::string>& strings) {
   std::string out;
   for (const std::string& s : strings) out += (out.empty() ? "\"" : " \"") + spf::printable(s) + "\"";
   return out;
 }
 
-int run_flatten(const GlobalOptions& globals, const FlattenArgs& args) {
+}  // namespace
+
+int run_flatten(const GlobalOptions& globals, const FlattenOptions& args) {
   const std::string domain = dns::normalize_name(args.domain);
   RunResolver resolver(globals);
   const dns::Answer answer = resolver.get().query(domain, dns::RrType::TXT);
@@ -100,36 +95,6 @@ int run_flatten(const GlobalOptions& globals, const FlattenArgs& args) {
   for (const std::string& warning : plan.warnings)
     std::cout << "  " << style.yellow("warning: ") << util::printable(warning) << "\n";
   return 0;
-}
-
-}  // namespace
-
-void setup_flatten(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
-  auto args = std::make_shared<FlattenArgs>();
-  command.add_option("domain", args->domain, "domain whose published SPF record to flatten")->required();
-  command
-      .add_option("--flatten", args->mode,
-                  "auto: flatten the fewest includes that fit; full: all that can be")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "full"}));
-  command.add_option("--lookup-budget", args->lookup_budget, "DNS lookups receivers may spend, 1 to 10")
-      ->capture_default_str()
-      ->check(CLI::Range(1, config::k_max_lookups));
-  command.footer(
-      "Reads DOMAIN's published SPF record and prints the record set that would replace it: includes\n"
-      "flattened into the addresses they permit only as far as the lookup budget needs (all of them\n"
-      "with --flatten full), terms that depend on more than the client address (macros, exists:,\n"
-      "ptr) kept as written, what does not fit a 512-byte DNS answer in chained _spf1.DOMAIN,\n"
-      "_spf2.DOMAIN, ... records. The set is proved equivalent: evaluated with the published record\n"
-      "over the same DNS answers, it gives every IPv4 and IPv6 address the same result.\n"
-      "Nothing is published. Exit 0 when a proved record set fits the budget, 1 on any error (a failed\n"
-      "DNS lookup, an include without SPF record, a budget that cannot be met).\n\n"
-      "Examples:\n"
-      "  spfctl flatten example.com\n"
-      "  spfctl flatten example.com --flatten full --lookup-budget 8 --json\n"
-      "  spfctl --zone examples/dns/senders.zone --zone examples/zones/example-agency.net.zone flatten "
-      "example-agency.net");
-  command.callback([&globals, &outcome, args] { outcome.exit_code = run_flatten(globals, *args); });
 }
 
 }  // namespace spfctl::cli

@@ -1,6 +1,5 @@
 // spfctl plan: for each configured domain, the records spfctl would publish against what its
 // provider publishes today, as a reviewed diff; --out saves it for `spfctl apply PLANFILE`.
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -15,11 +14,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct PlanOptions {
-  std::string out;
-  std::vector<std::string> domains;
-  bool detailed_exitcode = false;
-};
+}  // namespace
 
 int run_plan(const GlobalOptions& globals, const PlanOptions& options) {
   const Clock::time_point run_start = Clock::now();
@@ -54,27 +49,6 @@ int run_plan(const GlobalOptions& globals, const PlanOptions& options) {
   }
   if (any_error) return 1;
   return any_changes && options.detailed_exitcode ? 2 : 0;
-}
-
-}  // namespace
-
-void setup_plan(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
-  auto options = std::make_shared<PlanOptions>();
-  command.add_option("--out", options->out, "write the plan as JSON to this file (for review and apply)");
-  command.add_option("--domain", options->domains, "plan only this configured domain (repeatable)");
-  command.add_flag("--detailed-exitcode", options->detailed_exitcode,
-                   "exit 2 when there are changes (0: none, 1: error)");
-  command.footer(
-      "For each configured domain: the SPF records spfctl would publish (flattened only as far as the\n"
-      "lookup budget needs, proved equivalent to the policy), against what its provider publishes now,\n"
-      "as changes: + create, ~ update, - delete. Nothing is published.\n"
-      "Exit 0 when planned (no changes, or changes without --detailed-exitcode), 2 when there are\n"
-      "changes and --detailed-exitcode is given, 1 when any domain could not be planned.\n\n"
-      "Examples:\n"
-      "  spfctl plan -c spfctl.toml\n"
-      "  spfctl plan --domain example.com --out plan.json\n"
-      "  spfctl plan -c config.example.toml --zone examples/dns/senders.zone   (offline)");
-  command.callback([&globals, &outcome, options] { outcome.exit_code = run_plan(globals, *options); });
 }
 
 }  // namespace spfctl::cli

@@ -19,6 +19,9 @@
 
 namespace spfctl::cli {
 
+using apply::lister;
+using apply::unexpected_failure;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -259,11 +262,6 @@ std::filesystem::path config_directory(const std::string& config_path) {
 
 }  // namespace
 
-std::string unexpected_failure(const std::string& provider, const std::exception& e) {
-  return "provider '" + provider + "' failed in a way spfctl did not foresee (" + e.what() +
-         "); nothing was done for this domain, the others go on. Please report it";
-}
-
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -287,10 +285,6 @@ publish::Provider& ProviderSet::get(const std::string& name) {
     m_errors[name] = e.what();
     throw;
   }
-}
-
-plan::ListFunction lister(publish::Provider& provider, const std::string& zone) {
-  return [&provider, zone](const std::vector<std::string>& names) { return provider.list(zone, names); };
 }
 
 Session::Session(const GlobalOptions& globals, providers::ProviderEnvironment environment)

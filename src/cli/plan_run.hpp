@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "apply/prepare.hpp"
 #include "cli/app.hpp"
 #include "cli/context.hpp"
 #include "config/config.hpp"
@@ -44,22 +45,8 @@ class ProviderSet {
   std::map<std::string, std::string> m_errors;
 };
 
-// One domain on its way through a run.
-struct DomainRun {
-  const config::DomainPolicy* policy = nullptr;
-  plan::PlannedDomain result;
-  publish::Provider* provider = nullptr;
-  plan::LiveRecords live;
-  plan::ApexContext apex;
-  double read_seconds = 0;
-  std::optional<double> plan_seconds;
-  std::uint64_t dns_queries = 0;
-  std::string apply_error;       // why apply could not go on with a planned domain (set by apply)
-  bool already_applied = false;  // apply PLANFILE: an earlier run already published this plan here
-};
-
-// A provider's list() for one zone, as plan::read_managed wants it.
-plan::ListFunction lister(publish::Provider& provider, const std::string& zone);
+// One domain on its way through a run (src/apply/prepare.hpp).
+using apply::DomainRun;
 
 // The configuration of one run and everything built from it.
 class Session {
@@ -111,10 +98,6 @@ plan::Plan to_plan(const std::vector<DomainRun>& runs, const std::string& config
 // Each domain as `spfctl plan` shows it (with -q: only domains with changes or errors, without
 // details), separated by blank lines, then the summary line.
 void print_plan(std::ostream& out, const Style& style, const std::vector<DomainRun>& runs, bool quiet);
-
-// The error of a domain whose provider threw something other than spfctl::Error (an adapter's bug
-// meeting an answer it did not foresee): that domain fails, never the whole run.
-std::string unexpected_failure(const std::string& provider, const std::exception& e);
 
 double seconds_since(std::chrono::steady_clock::time_point start);
 std::string format_seconds(double seconds);

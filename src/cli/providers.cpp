@@ -1,6 +1,5 @@
 // spfctl providers: the provider types this build can publish to, with their capabilities and
 // settings.
-#include <CLI/CLI.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -61,21 +60,13 @@ nlohmann::ordered_json table_json() {
 
 }  // namespace
 
-void setup_providers(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
-  command.footer(
-      "Each type with what it can store (checked while planning, before anything is published), the\n"
-      "settings its [providers.NAME] table takes, and its documentation page.\n\n"
-      "Examples:\n"
-      "  spfctl providers\n"
-      "  spfctl providers --json");
-  command.callback([&globals, &outcome] {
-    if (globals.json) {
-      std::cout << table_json().dump(2) << "\n";
-    } else {
-      print_text(std::cout, Style(globals));
-    }
-    outcome.exit_code = 0;
-  });
+int run_providers(const GlobalOptions& globals) {
+  if (globals.json) {
+    std::cout << table_json().dump(2) << "\n";
+  } else {
+    print_text(std::cout, Style(globals));
+  }
+  return 0;
 }
 
 }  // namespace spfctl::cli

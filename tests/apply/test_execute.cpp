@@ -407,6 +407,8 @@ TEST_CASE("execute verifies over DNS with the reader given when the provider nam
   fake.server = "192.0.2.53:5300";
   std::mutex mutex;
   std::vector<std::string> asked;
+  std::vector<std::chrono::milliseconds> pauses;
+  const auto pause = [&](std::chrono::milliseconds delay) { pauses.push_back(delay); };
 
   SECTION("DNS answers what was published") {
     const DnsReader dns = [&](const std::string& server, const std::string& name) {
@@ -414,7 +416,7 @@ TEST_CASE("execute verifies over DNS with the reader given when the provider nam
       asked.push_back(server + " " + name);
       return fake.published(name);
     };
-    const DomainOutcome outcome = execute({job}, 4, dns).at(0);
+    const DomainOutcome outcome = execute({job}, 4, {dns, pause}).at(0);
     INFO(outcome.verify_error);
     CHECK(outcome.ok());
     CHECK(outcome.verified_by == "provider and DNS at 192.0.2.53:5300");
@@ -430,27 +432,29 @@ TEST_CASE("execute verifies over DNS with the reader given when the provider nam
       if (name == "example.com") ++rounds;
       return rounds < 2 && name == "example.com" ? stale : fake.published(name);
     };
-    const DomainOutcome outcome = execute({job}, 4, dns).at(0);
+    const DomainOutcome outcome = execute({job}, 4, {dns, pause}).at(0);
     CHECK(outcome.ok());
     CHECK(outcome.verified_by == "provider and DNS at 192.0.2.53:5300");
+    CHECK(pauses.size() == 1);  // it waited once, through the injected pause, before asking again
   }
   SECTION("DNS keeps answering the old record") {
     const DnsReader dns = [&](const std::string&, const std::string& name) {
       return name == "example.com" ? stale : fake.published(name);
     };
-    const DomainOutcome outcome = execute({job}, 4, dns).at(0);
+    const DomainOutcome outcome = execute({job}, 4, {dns, pause}).at(0);
     CHECK_FALSE(outcome.ok());
     CHECK(outcome.error.empty());
     CHECK(outcome.applied == std::optional<std::size_t>(3));
     CHECK(outcome.verify_error ==
           "example.com: expected 'v=spf1 include:_spf1.example.com -all', DNS at 192.0.2.53:5300 answers "
           "'v=spf1 include:_spf2.example.com -all'");
+    CHECK(pauses == std::vector<std::chrono::milliseconds>(4, std::chrono::milliseconds(300)));  // 5 attempts
   }
   SECTION("DNS does not answer") {
     const DnsReader dns = [&](const std::string&, const std::string&) -> std::vector<std::string> {
       throw Error("DNS at 192.0.2.53:5300 did not answer for example.com: timed out");
     };
-    const DomainOutcome outcome = execute({job}, 4, dns).at(0);
+    const DomainOutcome outcome = execute({job}, 4, {dns, pause}).at(0);
     CHECK(outcome.verify_error == "DNS at 192.0.2.53:5300 did not answer for example.com: timed out");
   }
   SECTION("no reader: verified through the provider only") {
@@ -464,10 +468,11 @@ TEST_CASE("execute does not ask DNS when the provider names no server", "[apply]
   FakeProvider fake({"example.com"});
   const DomainJob job = three_changes(fake);
   int asked = 0;
-  const DomainOutcome outcome = execute({job}, 4, [&](const std::string&, const std::string&) {
-                                  ++asked;
-                                  return std::vector<std::string>{};
-                                }).at(0);
+  const DomainOutcome outcome = execute({job}, 4, {[&](const std::string&, const std::string&) {
+                                          ++asked;
+                                          return std::vector<std::string>{};
+                                        }})
+                                    .at(0);
   CHECK(outcome.ok());
   CHECK(outcome.verified_by == "provider");
   CHECK(asked == 0);

@@ -1,0 +1,134 @@
+// cli::Session in-process: loading the configuration, reading each domain through its provider (the
+// Cloudflare and GoDaddy fakes), planning over an offline resolver, diffing, and printing the plan.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/plan_run.hpp"
+#include "error.hpp"
+#include "tests/support/session_testing.hpp"
+
+using namespace spfctl;
+using Catch::Matchers::Contains;
+using publish::Change;
+using testing::CloudflareAccount;
+using testing::GoDaddyAccount;
+using testing::Workspace;
+
+namespace {
+
+const std::string k_new_spf = "v=spf1 include:_spf.senders.test ip4:198.51.100.1 -all";
+
+std::string after_at(const plan::PlannedDomain& domain, const std::string& name) {
+  for (const Change& change : domain.changes)
+    if (change.name == name && change.after) return change.after->joined();
+  return "";
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("a session plans a domain against what its provider publishes", "[cli][session]",
+                   CloudflareAccount, GoDaddyAccount) {
+  Workspace<TestType> work;
+  const auto session = work.session();
+  const std::vector<cli::DomainRun> runs = session->plan(session->select({}), false);
+  REQUIRE(runs.size() == 1);
+  const plan::PlannedDomain& result = runs[0].result;
+  INFO(result.error);
+  CHECK(result.status() == plan::DomainStatus::changes);
+  CHECK(result.zone == "example.com");
+  CHECK(result.equivalent);
+  CHECK(result.lookups == 1);
+  // One update of the SPF record at the apex; the verification is not spfctl's to change.
+  REQUIRE(result.changes.size() == 1);
+  CHECK(result.changes[0].action == Change::Action::update);
+  REQUIRE(result.changes[0].before);
+  CHECK(result.changes[0].before->joined() == testing::k_old_spf);
+  CHECK(after_at(result, "example.com") == k_new_spf);
+  CHECK(work.account.writes() == 0);
+  CHECK(session->dns_questions() > 0);
+  CHECK(session->offline());
+
+  const plan::Plan plan = cli::to_plan(runs, session->config_sha256());
+  CHECK(plan.config_sha256.size() == 64);
+  REQUIRE(plan.domains.size() == 1);
+  CHECK(plan.domains[0].changes.size() == 1);
+
+  std::ostringstream printed;
+  cli::print_plan(printed, cli::Style(false), runs, false);
+  CHECK_THAT(printed.str(), Contains("example.com"));
+  CHECK_THAT(printed.str(), Contains(k_new_spf));
+  CHECK_THAT(printed.str(), Contains("1 domain: 0 in sync, 1 with changes"));
+}
+
+TEMPLATE_TEST_CASE("a session finds a domain in sync once its plan is published", "[cli][session]",
+                   CloudflareAccount, GoDaddyAccount) {
+  Workspace<TestType> work;
+  {
+    const auto session = work.session();
+    std::vector<cli::DomainRun> runs = session->plan(session->select({}), false);
+    REQUIRE(runs.at(0).result.status() == plan::DomainStatus::changes);
+    runs[0].provider->apply(runs[0].result.zone, runs[0].result.changes);
+  }
+  const auto session = work.session();
+  const std::vector<cli::DomainRun> runs = session->plan(session->select({}), false);
+  CHECK(runs.at(0).result.status() == plan::DomainStatus::in_sync);
+  CHECK(runs.at(0).result.changes.empty());
+  const auto apex = work.account.txt_now("example.com").at("example.com");
+  CHECK(std::count(apex.begin(), apex.end(), testing::k_verification) == 1);
+  CHECK(std::count(apex.begin(), apex.end(), k_new_spf) == 1);
+}
+
+TEMPLATE_TEST_CASE("a domain whose provider cannot be built fails alone", "[cli][session]", CloudflareAccount,
+                   GoDaddyAccount) {
+  Workspace<TestType> work;
+  work.account.add_domain("example.org");
+  work.write_config(Workspace<TestType>::domain_block("example.com") +
+                    Workspace<TestType>::domain_block("example.org"));
+  // The credential is missing: the provider cannot be built, for each of its domains.
+  work.variables.clear();
+  const auto session = work.session();
+  const std::vector<cli::DomainRun> runs = session->plan(session->select({}), false);
+  REQUIRE(runs.size() == 2);
+  for (const cli::DomainRun& run : runs) {
+    CHECK(run.result.status() == plan::DomainStatus::error);
+    CHECK_THAT(run.result.error, Contains("SPFCTL_TEST_") && Contains("is not set or empty"));
+  }
+  CHECK(work.account.requests() == 0);
+}
+
+TEMPLATE_TEST_CASE("a session plans only the domains asked for, and names the closest for a typo",
+                   "[cli][session]", CloudflareAccount, GoDaddyAccount) {
+  Workspace<TestType> work;
+  work.account.add_domain("example.org");
+  work.write_config(Workspace<TestType>::domain_block("example.com") +
+                    Workspace<TestType>::domain_block("example.org"));
+  const auto session = work.session();
+  const auto selected = session->select({"EXAMPLE.ORG."});
+  REQUIRE(selected.size() == 1);
+  CHECK(selected[0]->name == "example.org");
+  const std::vector<cli::DomainRun> runs = session->plan(selected, false);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].result.domain == "example.org");
+  // example.org publishes nothing yet: its record is created.
+  REQUIRE(runs[0].result.changes.size() == 1);
+  CHECK(runs[0].result.changes[0].action == Change::Action::create);
+
+  CHECK_THROWS_WITH(
+      session->select({"exmaple.org"}),
+      Contains("domain 'exmaple.org' is not configured in ") && Contains("did you mean 'example.org'?"));
+}
+
+TEMPLATE_TEST_CASE("a session refuses a configuration with a bad provider setting before any request",
+                   "[cli][session]", CloudflareAccount, GoDaddyAccount) {
+  Workspace<TestType> work;
+  work.globals.config =
+      work.dir.write("spfctl.toml", "[providers.dns]\ntype = \"" + std::string(TestType::type) + "\"\n" +
+                                        work.account.settings() + "api_ur = \"x\"\n\n" +
+                                        Workspace<TestType>::domain_block("example.com"));
+  CHECK_THROWS_WITH(work.session(), Contains("spfctl.toml:") && Contains("unknown setting 'api_ur'") &&
+                                        Contains("did you mean 'api_url'?"));
+  CHECK(work.account.requests() == 0);
+}
