@@ -2,9 +2,11 @@
 // problem found, each as "FILE:LINE:COLUMN: message", so a user fixes them all in one pass.
 #pragma once
 
+#include <algorithm>
 #include <compare>
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "error.hpp"
@@ -37,6 +39,30 @@ class ConfigError : public Error {
 
  private:
   std::vector<Diagnostic> m_diagnostics;
+};
+
+// Every problem found while loading, reported together at the end.
+class Diagnostics {
+ public:
+  void error(SourceLocation where, std::string message) {
+    m_list.push_back({std::move(where), std::move(message)});
+  }
+  bool empty() const { return m_list.empty(); }
+  std::size_t count() const { return m_list.size(); }
+  const std::vector<Diagnostic>& list() const { return m_list; }
+  // Sorted by the order the files were read in, then by position.
+  [[noreturn]] void raise(const std::vector<std::string>& file_order) {
+    auto rank = [&](const Diagnostic& d) {
+      const auto it = std::find(file_order.begin(), file_order.end(), d.location.file);
+      return std::tuple(it - file_order.begin(), d.location.line, d.location.column);
+    };
+    std::stable_sort(m_list.begin(), m_list.end(),
+                     [&](const Diagnostic& a, const Diagnostic& b) { return rank(a) < rank(b); });
+    throw ConfigError(std::move(m_list));
+  }
+
+ private:
+  std::vector<Diagnostic> m_list;
 };
 
 }  // namespace spfctl::config
