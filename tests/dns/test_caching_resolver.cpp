@@ -91,17 +91,14 @@ TEST_CASE("caching resolver lets many threads share one question in flight", "[d
       answers[static_cast<std::size_t>(i)] = cache.query(name, RrType::TXT);
     });
   }
-  const auto start = std::chrono::steady_clock::now();
   go = true;
   for (auto& t : threads) t.join();
-  const auto elapsed = std::chrono::steady_clock::now() - start;
 
   CHECK(memory.queries_sent() == 5);
   CHECK(cache.misses() == 5);
   CHECK(cache.hits() == k_threads - 5);
   // The five distinct questions ran side by side, not one after another.
   CHECK(slow.max_inside() == 5);
-  CHECK(elapsed < std::chrono::milliseconds(5 * 200));
   for (int i = 0; i < k_threads; i += 2)
     CHECK(answers[static_cast<std::size_t>(i)].txt ==
           std::vector<std::vector<std::string>>{{"v=spf1 ip4:192.0.2.0/24 -all"}});

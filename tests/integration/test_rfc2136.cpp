@@ -319,7 +319,7 @@ TEST_CASE("rfc2136 gives up on a server that does not answer within the timeout"
                                        {{k_env, k_secret}}});
   const auto start = std::chrono::steady_clock::now();
   const std::string read = error_of([&] { provider->list(k_zone, {k_zone}); });
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
   CHECK_THAT(read, Catch::StartsWith("rfc2136: no answer from " + silent.address() +
                                      " within 1 s (the TXT query for 'example.com' in zone 'example.com')"));
 
