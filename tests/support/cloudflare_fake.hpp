@@ -45,28 +45,7 @@ class CloudflareFake : public ApiFake {
   // Faults for inject(): a 429's retry_after goes into a Retry-After header.
   using Fault = ApiFault;
 
-  explicit CloudflareFake(std::string token = "cf-test-token-0123456789") : m_token(std::move(token)) {
-    const std::string zones = "/client/v4/zones";
-    const std::string records = zones + "/([^/]+)/dns_records";
-    m_server.get(zones,
-                 wrap([this](const httplib::Request& req, httplib::Response& res) { list_zones(req, res); }));
-    m_server.get(records, wrap([this](const httplib::Request& req, httplib::Response& res) {
-                   list_records(req, res);
-                 }));
-    m_server.post(records,
-                  wrap([this](const httplib::Request& req, httplib::Response& res) { create(req, res); }));
-    m_server.post(records + "/batch",
-                  wrap([this](const httplib::Request& req, httplib::Response& res) { batch(req, res); }));
-    m_server.put(records + "/([^/]+)", wrap([this](const httplib::Request& req, httplib::Response& res) {
-                   overwrite(req, res, false);
-                 }));
-    m_server.patch(records + "/([^/]+)", wrap([this](const httplib::Request& req, httplib::Response& res) {
-                     overwrite(req, res, true);
-                   }));
-    m_server.del(records + "/([^/]+)",
-                 wrap([this](const httplib::Request& req, httplib::Response& res) { remove(req, res); }));
-    m_server.start();
-  }
+  explicit CloudflareFake(std::string token = "cf-test-token-0123456789");
 
   std::string api_url() const { return m_server.base_url() + "/client/v4"; }
   const std::string& token() const { return m_token; }

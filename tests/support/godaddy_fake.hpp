@@ -43,23 +43,7 @@ class GoDaddyFake : public ApiFake {
   // Faults for inject(): a 429's retry_after goes into the body's retryAfterSec.
   using Fault = ApiFault;
 
-  GoDaddyFake(std::string key = "gd-test-key-3f9a", std::string secret = "gd-test-secret-77c1")
-      : m_key(std::move(key)), m_secret(std::move(secret)) {
-    const std::string domain = "/v1/domains/([^/]+)";
-    const std::string records = domain + "/records/([^/]+)/([^/]+)";
-    m_server.get(domain,
-                 wrap([this](const httplib::Request& req, httplib::Response& res) { get_domain(req, res); }));
-    m_server.get(records, wrap([this](const httplib::Request& req, httplib::Response& res) {
-                   get_records(req, res);
-                 }));
-    m_server.put(records, wrap([this](const httplib::Request& req, httplib::Response& res) {
-                   put_records(req, res);
-                 }));
-    m_server.del(records, wrap([this](const httplib::Request& req, httplib::Response& res) {
-                   delete_records(req, res);
-                 }));
-    m_server.start();
-  }
+  GoDaddyFake(std::string key = "gd-test-key-3f9a", std::string secret = "gd-test-secret-77c1");
 
   std::string api_url() const { return m_server.base_url(); }
   const std::string& key() const { return m_key; }
