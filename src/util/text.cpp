@@ -116,7 +116,7 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 std::string suggestion(std::string_view word, const std::vector<std::string>& candidates,
                        std::string_view noun) {
   const std::string match = closest_match(word, candidates);
-  if (!match.empty()) return "; did you mean " + quoted(match) + "?";
+  if (!match.empty()) return "; did you mean " + util::quoted(match) + "?";
   if (candidates.empty()) return {};
   return " (" + std::string(noun) + ": " + joined(candidates) + ")";
 }
