@@ -164,7 +164,10 @@ std::string http_error_message(const Redactor& redactor, std::string_view provid
   }
   // Redact before cutting, so no part of a secret survives the cut.
   detail = one_line(redactor.redact(detail));
-  if (detail.size() > k_max_api_message) detail = detail.substr(0, k_max_api_message) + "...";
+  if (detail.size() > k_max_api_message) {
+    detail.resize(k_max_api_message);
+    detail += "...";
+  }
   if (!detail.empty()) {
     out += ": ";
     out += detail;
