@@ -385,26 +385,37 @@ std::optional<SerialPlace> find_serial(const Lines& lines, const dns::SourceSpan
 
 }  // namespace
 
-std::vector<TxtRecordSet> txt_sets(const dns::ZoneFile& zone, const std::vector<std::string>& names) {
+ZoneTxt::ZoneTxt(dns::ZoneFile zone) : m_zone(std::move(zone)) {
+  for (std::size_t i = 0; i < m_zone.records.size(); ++i)
+    if (m_zone.records[i].type == dns::RrType::TXT) m_txt[m_zone.records[i].owner].push_back(i);
+}
+
+std::vector<TxtRecordSet> ZoneTxt::sets(const std::vector<std::string>& names) const {
   std::vector<TxtRecordSet> sets;
   for (const std::string& wanted : names) {
     const std::string name = dns::normalize_name(wanted);
     if (std::any_of(sets.begin(), sets.end(), [&](const TxtRecordSet& s) { return s.name == name; }))
       continue;
+    const auto found = m_txt.find(name);
+    if (found == m_txt.end()) continue;
     TxtRecordSet set;
     set.name = name;
     std::optional<std::uint32_t> spf_ttl;
-    for (const dns::ZoneRecord& record : zone.records) {
-      if (record.owner != name || record.type != dns::RrType::TXT) continue;
+    for (const std::size_t index : found->second) {
+      const dns::ZoneRecord& record = m_zone.records[index];
       if (set.values.empty()) set.ttl = record.ttl;
       if (!spf_ttl && is_spf_txt(record)) spf_ttl = record.ttl;
       set.values.push_back({std::get<dns::TxtRdata>(record.rdata).strings});
       set.ids.push_back(record.source.file + ":" + std::to_string(record.source.first_line));
     }
     if (spf_ttl) set.ttl = *spf_ttl;
-    if (!set.values.empty()) sets.push_back(std::move(set));
+    sets.push_back(std::move(set));
   }
   return sets;
+}
+
+std::vector<TxtRecordSet> txt_sets(const dns::ZoneFile& zone, const std::vector<std::string>& names) {
+  return ZoneTxt(zone).sets(names);
 }
 
 std::uint32_t next_soa_serial(std::uint32_t serial, std::uint32_t today) {

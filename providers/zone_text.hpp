@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dns/zone_file.hpp"
@@ -14,8 +15,23 @@
 
 namespace spfctl::providers {
 
-// The TXT record sets at `names` (normalized) in a parsed zone, in the order of `names`; names
-// without TXT records are left out. Only type TXT counts (never type SPF, 99).
+// A parsed zone with its TXT records indexed by owner, so that listing a few names costs the same
+// in a zone of ten domains as in a zone of ten thousand.
+class ZoneTxt {
+ public:
+  explicit ZoneTxt(dns::ZoneFile zone);
+
+  // The TXT record sets at `names` (normalized), in the order of `names`; names without TXT
+  // records are left out. Only type TXT counts (never type SPF, 99). A set's ttl is its SPF value's
+  // TTL when it has one, else its first value's; ids are "FILE:LINE".
+  std::vector<TxtRecordSet> sets(const std::vector<std::string>& names) const;
+
+ private:
+  dns::ZoneFile m_zone;
+  std::unordered_map<std::string, std::vector<std::size_t>> m_txt;  // owner → its TXT records, in file order
+};
+
+// ZoneTxt(zone).sets(names), for one question.
 std::vector<TxtRecordSet> txt_sets(const dns::ZoneFile& zone, const std::vector<std::string>& names);
 
 // The SOA serial after `serial` on the date `today` (YYYYMMDD): a serial that reads as a date

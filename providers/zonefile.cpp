@@ -56,6 +56,15 @@ fs::path file_to_rewrite(const fs::path& path) {
   return target;
 }
 
+// The stamp of `path` (following a symbolic link), or nullopt when it cannot be read.
+std::optional<FileStamp> stamp_of(const fs::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return std::nullopt;
+  return FileStamp{static_cast<std::uint64_t>(info.st_dev), static_cast<std::uint64_t>(info.st_ino),
+                   static_cast<std::uint64_t>(info.st_size),
+                   static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec};
+}
+
 }  // namespace
 
 ZoneFileProvider::ZoneFileProvider(fs::path directory, std::function<std::uint32_t()> today)
@@ -85,38 +94,76 @@ fs::path ZoneFileProvider::file_of(std::string_view zone) const {
 std::string ZoneFileProvider::zone_for(std::string_view name) {
   const std::string wanted = dns::normalize_name(name);
   std::error_code error;
-  if (!fs::is_directory(m_directory, error))
+  const std::optional<FileStamp> stamp = stamp_of(m_directory);
+  if (!stamp || !fs::is_directory(m_directory, error))
     throw Error("zone directory " + util::quoted(m_directory.string()) +
                 " does not exist (create it with one <zone>.zone file per zone, or set `directory` in the "
                 "provider's [providers.NAME] table)");
-  std::optional<std::string> best;
-  for (const auto& entry : fs::directory_iterator(m_directory, error)) {
-    const std::string filename = entry.path().filename().string();
-    if (!filename.ends_with(k_suffix) || filename.size() == k_suffix.size() || filename.front() == '.')
-      continue;
-    if (!entry.is_regular_file(error)) continue;
-    const std::string apex =
-        dns::normalize_name(std::string_view(filename).substr(0, filename.size() - k_suffix.size()));
-    if (dns::in_zone(wanted, apex) && (!best || apex.size() > best->size())) best = apex;
+  const std::lock_guard lock(m_mutex);
+  if (!m_apexes || m_apexes->first != *stamp) {
+    std::set<std::string> apexes;
+    for (const auto& entry : fs::directory_iterator(m_directory, error)) {
+      const std::string filename = entry.path().filename().string();
+      if (!filename.ends_with(k_suffix) || filename.size() == k_suffix.size() || filename.front() == '.')
+        continue;
+      std::error_code ignored;
+      if (!entry.is_regular_file(ignored)) continue;
+      apexes.insert(
+          dns::normalize_name(std::string_view(filename).substr(0, filename.size() - k_suffix.size())));
+    }
+    if (error)
+      throw Error("cannot list zone directory " + util::quoted(m_directory.string()) + ": " +
+                  error.message());
+    m_apexes.emplace(*stamp, std::move(apexes));
+    ++m_directory_listings;
   }
-  if (error)
-    throw Error("cannot list zone directory " + util::quoted(m_directory.string()) + ": " + error.message());
-  if (!best)
-    throw Error("no zone file for " + util::quoted(wanted) + " in " + util::quoted(m_directory.string()) +
-                " (add " + util::quoted(file_of(wanted).string()) +
-                ", or name the domain's zone with zone = \"...\")");
-  return *best;
+  // The longest zone holding the name: the name itself, then each parent, then the root.
+  for (std::string_view candidate = wanted;;) {
+    if (m_apexes->second.contains(std::string(candidate))) return std::string(candidate);
+    if (candidate.empty()) break;
+    const std::size_t dot = candidate.find('.');
+    candidate = dot == std::string_view::npos ? std::string_view() : candidate.substr(dot + 1);
+  }
+  throw Error("no zone file for " + util::quoted(wanted) + " in " + util::quoted(m_directory.string()) +
+              " (add " + util::quoted(file_of(wanted).string()) +
+              ", or name the domain's zone with zone = \"...\")");
 }
 
 std::vector<TxtRecordSet> ZoneFileProvider::list(std::string_view zone,
                                                  const std::vector<std::string>& names) {
   const fs::path path = file_of(zone);
+  const std::optional<FileStamp> stamp = stamp_of(path);
   std::error_code error;
-  if (!fs::exists(path, error))
+  if (!stamp && !fs::exists(path, error))
     throw Error("no zone file " + util::quoted(path.string()) + " for the zone " +
                 util::quoted(dns::normalize_name(zone)) +
                 " (create it, or check the domain's zone and the provider's directory)");
-  return txt_sets(dns::parse_zone(read_text(path), path.string(), dns::normalize_name(zone)), names);
+  std::shared_ptr<const ZoneTxt> parsed;
+  {
+    const std::lock_guard lock(m_mutex);
+    if (const auto found = m_parsed.find(path);
+        stamp && found != m_parsed.end() && found->second.first == *stamp)
+      parsed = found->second.second;
+  }
+  if (!parsed) {
+    // Read after taking the stamp: a change in between is seen as a change at the next list().
+    parsed = std::make_shared<const ZoneTxt>(
+        dns::parse_zone(read_text(path), path.string(), dns::normalize_name(zone)));
+    const std::lock_guard lock(m_mutex);
+    ++m_files_parsed;
+    if (stamp) m_parsed[path] = {*stamp, parsed};
+  }
+  return parsed->sets(names);
+}
+
+std::size_t ZoneFileProvider::files_parsed() const {
+  const std::lock_guard lock(m_mutex);
+  return m_files_parsed;
+}
+
+std::size_t ZoneFileProvider::directory_listings() const {
+  const std::lock_guard lock(m_mutex);
+  return m_directory_listings;
 }
 
 void ZoneFileProvider::apply(std::string_view zone, const std::vector<Change>& changes) {

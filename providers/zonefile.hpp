@@ -10,7 +10,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +33,13 @@ inline constexpr std::string_view k_default_zone_directory = "zones";
 // a zone is written at once.
 const Capabilities& zone_file_capabilities();
 
+// What identifies a version of a file or directory: a change to it changes one of these.
+struct FileStamp {
+  std::uint64_t device = 0, inode = 0, size = 0;
+  std::int64_t modified_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
 class ZoneFileProvider : public Provider {
  public:
   // `directory` holds the zone files. `today` gives the UTC date as YYYYMMDD for SOA serials; the
@@ -37,11 +48,13 @@ class ZoneFileProvider : public Provider {
 
   const Capabilities& capabilities() const override { return zone_file_capabilities(); }
 
-  // The longest zone among the directory's "<zone>.zone" files that contains `name`.
+  // The longest zone among the directory's "<zone>.zone" files that contains `name`. The directory
+  // is listed once, and again only when it changed (its modification time).
   std::string zone_for(std::string_view name) override;
 
-  // The TXT records at `names` as the zone's file holds them. A set's ttl is its SPF value's TTL
-  // when it has one, else its first value's; ids are "FILE:LINE".
+  // The TXT records at `names` as the zone's file holds them (ZoneTxt::sets). Each file is parsed
+  // once, and again only when it changed (its inode, size or modification time), so a plan of many
+  // domains in one zone reads that zone once, and a read after a write sees what was written.
   std::vector<TxtRecordSet> list(std::string_view zone, const std::vector<std::string>& names) override;
 
   // Rewrites the zone's file with every change applied (see rewrite_zone_text), atomically: a
@@ -55,9 +68,18 @@ class ZoneFileProvider : public Provider {
   // The file that holds `zone`.
   std::filesystem::path file_of(std::string_view zone) const;
 
+  // How many times a zone file was parsed for list(), and the directory listed for zone_for().
+  std::size_t files_parsed() const;
+  std::size_t directory_listings() const;
+
  private:
   std::filesystem::path m_directory;
   std::function<std::uint32_t()> m_today;
+  mutable std::mutex m_mutex;  // guards what follows: domains of different zones list at once
+  std::map<std::filesystem::path, std::pair<FileStamp, std::shared_ptr<const ZoneTxt>>> m_parsed;
+  std::optional<std::pair<FileStamp, std::set<std::string>>> m_apexes;  // the zones the directory holds
+  std::size_t m_files_parsed = 0;
+  std::size_t m_directory_listings = 0;
 };
 
 // The lock apply holds while it rewrites `zone_file` (after following symbolic links): the file

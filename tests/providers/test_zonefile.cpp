@@ -343,6 +343,48 @@ TEST_CASE("zone-file provider finds zones, lists TXT sets and applies changes at
   CHECK(read(dir.path / "example.com.zone") == before_failure);
 }
 
+TEST_CASE("the zone-file provider parses a zone once and lists the directory once, until they change",
+          "[providers][zonefile]") {
+  TempDir dir("zonefile");
+  // One zone holding many client domains, as an agency keeps them.
+  std::string zone = "$ORIGIN example.com.\n$TTL 3600\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n";
+  for (int i = 0; i < 50; ++i)
+    zone += "client" + std::to_string(i) + " IN TXT \"v=spf1 ip4:192.0.2." + std::to_string(i) + " -all\"\n";
+  write(dir.path / "example.com.zone", zone);
+
+  ZoneFileProvider provider(dir.path, [] { return k_today; });
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < 50; ++i) {
+      const std::string name = "client" + std::to_string(i) + ".example.com";
+      REQUIRE(provider.zone_for(name) == "example.com");
+      const auto sets = provider.list("example.com", {name, "_spf1." + name});
+      REQUIRE(sets.size() == 1);
+      CHECK(joined_values(sets[0]) ==
+            std::vector<std::string>{"v=spf1 ip4:192.0.2." + std::to_string(i) + " -all"});
+    }
+  CHECK(provider.files_parsed() == 1);
+  CHECK(provider.directory_listings() == 1);
+
+  // Another writer changes the file: the next list reads it again, once.
+  write(dir.path / "example.com.zone", zone + "extra IN TXT \"v=spf1 -all\"\n");
+  CHECK(provider.list("example.com", {"extra.example.com"}).size() == 1);
+  CHECK(provider.list("example.com", {"client7.example.com"}).size() == 1);
+  CHECK(provider.files_parsed() == 2);
+
+  // A write of spfctl's own is read back as written.
+  provider.apply("example.com",
+                 {update("client3.example.com", "v=spf1 ip4:192.0.2.3 -all", {"v=spf1 -all"})});
+  CHECK(joined_values(provider.list("example.com", {"client3.example.com"}).at(0)) ==
+        std::vector<std::string>{"v=spf1 -all"});
+  CHECK(provider.files_parsed() == 3);
+
+  // A zone file added to the directory is found.
+  write(dir.path / "example.org.zone",
+        "$ORIGIN example.org.\n@ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n");
+  CHECK(provider.zone_for("www.example.org") == "example.org");
+  CHECK(provider.directory_listings() == 2);
+}
+
 TEST_CASE("zone-file provider settings: directory relative to the configuration", "[providers][zonefile]") {
   TempDir dir("zonefile-settings");
   fs::create_directories(dir.path / "zones");
