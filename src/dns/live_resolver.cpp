@@ -3,6 +3,7 @@
 #include <ares.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,8 +26,9 @@
 namespace spfctl::dns {
 namespace {
 
-// Resolvers commonly give up after 8 to 16 CNAME hops; 8 is plenty for SPF data.
-constexpr std::size_t k_max_cname_chain = 8;
+// The EDNS0 UDP payload size advertised (DNS Flag Day 2020): answers up to this size come over
+// UDP, larger ones over TCP.
+constexpr int k_edns_payload = 1232;
 constexpr int k_class_in = 1;
 
 std::string question_text(std::string_view name, RrType type) {
@@ -244,12 +246,14 @@ class LiveResolver::Loop {
     // to move on to, so its answers are taken as they are and reported exactly.
     const std::size_t server_count = servers.empty() ? count_system_servers() : servers.size();
     ares_options ares{};
-    ares.flags = server_count == 1 ? ARES_FLAG_NOCHECKRESP : 0;
+    ares.flags = ARES_FLAG_EDNS | (server_count == 1 ? ARES_FLAG_NOCHECKRESP : 0);
+    ares.ednspsz = k_edns_payload;
     ares.timeout = options.timeout_ms;
     ares.tries = options.tries;
     ares.sock_state_cb = &Loop::on_socket_state;
     ares.sock_state_cb_data = this;
-    const int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+    const int mask =
+        ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
     if (const int status = ares_init_options(&m_channel, &ares, mask); status != ARES_SUCCESS)
       throw Error(std::string("cannot start the DNS resolver: ") + ares_strerror(status));
     if (!servers.empty()) {
@@ -312,6 +316,7 @@ class LiveResolver::Loop {
   }
 
   std::uint64_t queries_sent() const { return m_sent.load(); }
+  std::uint64_t tcp_connections() const { return m_tcp.load(); }
 
  private:
   // One query() call, followed through CNAMEs. Owned by c-ares callbacks while in flight.
@@ -320,7 +325,8 @@ class LiveResolver::Loop {
     std::string name;     // as asked, normalized
     std::string current;  // the name asked now: `name` or a CNAME target
     RrType type = RrType::TXT;
-    std::set<std::string> visited;
+    std::set<std::string> chain;      // every name of the CNAME chain so far, asked or answered
+    std::size_t cnames_followed = 0;  // over every message of the chain
     std::uint32_t chain_ttl = std::numeric_limits<std::uint32_t>::max();
     std::promise<Answer> promise;
   };
@@ -386,14 +392,19 @@ class LiveResolver::Loop {
     auto* loop = static_cast<Loop*>(data);
     if (!readable && !writable) {
       loop->m_sockets.erase(fd);
-    } else {
-      loop->m_sockets[fd] = static_cast<short>((readable ? POLLIN : 0) | (writable ? POLLOUT : 0));
+      return;
     }
+    const auto [slot, opened] = loop->m_sockets.try_emplace(fd, 0);
+    slot->second = static_cast<short>((readable ? POLLIN : 0) | (writable ? POLLOUT : 0));
+    int type = 0;
+    socklen_t length = sizeof type;
+    if (opened && ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0 && type == SOCK_STREAM)
+      ++loop->m_tcp;
   }
 
   void send(Question* question) {
     ++m_sent;
-    question->visited.insert(question->current);
+    question->chain.insert(question->current);
     const std::string name = question->current.empty() ? "." : question->current;
     ares_query(m_channel, name.c_str(), k_class_in, static_cast<int>(question->type), &Loop::on_answer,
                question);
@@ -410,15 +421,9 @@ class LiveResolver::Loop {
       loop.fail(*question, status, answer);
     }
     if (follow) {
-      if (question->visited.contains(*follow) || question->visited.size() >= k_max_cname_chain) {
-        answer.status = Status::servfail;
-        answer.detail = question_text(question->name, question->type) + ": CNAME chain " +
-                        (question->visited.contains(*follow) ? "loops" : "too long") + " at " + *follow;
-      } else {
-        question->current = *follow;
-        loop.send(question.release());
-        return;
-      }
+      question->current = *follow;
+      loop.send(question.release());
+      return;
     }
     if (answer.status != Status::ok) answer.ttl = 0;
     question->promise.set_value(std::move(answer));
@@ -437,7 +442,6 @@ class LiveResolver::Loop {
       return std::nullopt;
     }
     std::string owner = question.current;
-    std::set<std::string> in_answer{owner};
     if (question.type != RrType::CNAME) {
       while (true) {
         const auto cname = std::find_if(records->begin(), records->end(), [&](const ResourceRecord& rr) {
@@ -448,7 +452,13 @@ class LiveResolver::Loop {
         if (!target) break;
         question.chain_ttl = std::min(question.chain_ttl, cname->ttl);
         owner = normalize_name(*target);
-        if (!in_answer.insert(owner).second || in_answer.size() > k_max_cname_chain) return owner;
+        const bool loops = !question.chain.insert(owner).second;
+        if (loops || ++question.cnames_followed > k_max_cname_chain) {
+          answer.status = Status::servfail;
+          answer.detail = question_text(question.name, question.type) + ": CNAME chain " +
+                          (loops ? "loops" : "too long") + " at " + owner;
+          return std::nullopt;
+        }
       }
     }
     answer.ttl = question.chain_ttl;
@@ -523,6 +533,7 @@ class LiveResolver::Loop {
   int m_wake[2] = {-1, -1};
   std::thread m_thread;
   std::atomic<std::uint64_t> m_sent{0};
+  std::atomic<std::uint64_t> m_tcp{0};
   std::map<ares_socket_t, short> m_sockets;  // only touched by the loop thread
 
   std::mutex m_mutex;
@@ -537,6 +548,10 @@ LiveResolver::~LiveResolver() = default;
 
 Answer LiveResolver::query(std::string_view name, RrType type) {
   return m_loop->query(name, type);
+}
+
+std::uint64_t LiveResolver::tcp_connections() const {
+  return m_loop->tcp_connections();
 }
 
 std::uint64_t LiveResolver::queries_sent() const {

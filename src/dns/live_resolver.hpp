@@ -56,6 +56,8 @@ class LiveResolver : public Resolver {
   Answer query(std::string_view name, RrType type) override;
   // Questions sent, CNAME targets asked again included (retries of one question are not counted).
   std::uint64_t queries_sent() const override;
+  // TCP connections opened: answers over the EDNS0 payload size (1232 bytes) come over TCP.
+  std::uint64_t tcp_connections() const;
 
  private:
   class Loop;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 
 namespace spfctl::dns {
 
@@ -65,8 +66,8 @@ Answer MemoryResolver::query(std::string_view name, RrType type) {
   std::string current = normalize_name(name);
   Answer answer;
   std::uint32_t chain_ttl = std::numeric_limits<std::uint32_t>::max();  // of the CNAMEs followed
-  // Follow at most a handful of CNAMEs, as resolvers bound chains too.
-  for (int hop = 0; hop < 9; ++hop) {
+  std::set<std::string> chain{current};
+  for (std::size_t followed = 0;; ++followed) {
     auto it = m_nodes.find(current);
     if (it == m_nodes.end()) {
       answer.status = Status::nxdomain;
@@ -75,43 +76,60 @@ Answer MemoryResolver::query(std::string_view name, RrType type) {
     const Node& n = it->second;
     if (auto failure = n.failures.find(type); failure != n.failures.end()) {
       answer.status = failure->second;
-      answer.detail = std::string(to_string(failure->second)) + " for " + current + "/" +
-                      std::string(to_string(type));
+      answer.detail =
+          std::string(to_string(failure->second)) + " for " + current + "/" + std::string(to_string(type));
       return answer;
     }
     if (!n.cname.empty() && type != RrType::CNAME) {
       chain_ttl = std::min(chain_ttl, n.ttls.at(RrType::CNAME));
       current = n.cname;
+      const bool loops = !chain.insert(current).second;
+      if (loops || followed + 1 > k_max_cname_chain) {
+        answer.status = Status::servfail;
+        answer.detail = normalize_name(name) + "/" + std::string(to_string(type)) + ": CNAME chain " +
+                        (loops ? "loops" : "too long") + " at " + current;
+        return answer;
+      }
       continue;
     }
     switch (type) {
-      case RrType::TXT: answer.txt = n.txt; break;
-      case RrType::SPF: answer.txt = n.spf; break;
-      case RrType::A: answer.addresses = n.a; break;
-      case RrType::AAAA: answer.addresses = n.aaaa; break;
-      case RrType::MX: answer.mx = n.mx; break;
-      case RrType::PTR: answer.names = n.ptr; break;
+      case RrType::TXT:
+        answer.txt = n.txt;
+        break;
+      case RrType::SPF:
+        answer.txt = n.spf;
+        break;
+      case RrType::A:
+        answer.addresses = n.a;
+        break;
+      case RrType::AAAA:
+        answer.addresses = n.aaaa;
+        break;
+      case RrType::MX:
+        answer.mx = n.mx;
+        break;
+      case RrType::PTR:
+        answer.names = n.ptr;
+        break;
       case RrType::CNAME:
         if (!n.cname.empty()) answer.names = {n.cname};
         break;
       case RrType::NS:
-      case RrType::SOA: break;
+      case RrType::SOA:
+        break;
     }
-    const bool empty = answer.txt.empty() && answer.addresses.empty() && answer.mx.empty() &&
-                       answer.names.empty();
+    const bool empty =
+        answer.txt.empty() && answer.addresses.empty() && answer.mx.empty() && answer.names.empty();
     if (empty && n.missing_failure) {
       answer.status = *n.missing_failure;
-      answer.detail = std::string(to_string(*n.missing_failure)) + " for " + current + "/" +
-                      std::string(to_string(type));
+      answer.detail =
+          std::string(to_string(*n.missing_failure)) + " for " + current + "/" + std::string(to_string(type));
       return answer;
     }
     answer.status = empty ? Status::nodata : Status::ok;
     if (!empty) answer.ttl = std::min(chain_ttl, n.ttls.at(type));
     return answer;
   }
-  answer.status = Status::servfail;
-  answer.detail = "CNAME chain too long at " + current;
-  return answer;
 }
 
 }  // namespace spfctl::dns

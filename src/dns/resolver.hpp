@@ -73,6 +73,11 @@ class Resolver {
   virtual std::uint64_t queries_sent() const = 0;
 };
 
+// The most CNAMEs one question follows, over the whole chain whatever the number of messages it
+// takes; one more, or a name met twice, and the answer is SERVFAIL ("CNAME chain too long at X",
+// "CNAME chain loops at X"). Every resolver applies it, so --zone and live DNS agree.
+inline constexpr std::size_t k_max_cname_chain = 8;
+
 // Lowercase, without a trailing dot: the form names are compared and cached in.
 std::string normalize_name(std::string_view name);
 

@@ -231,6 +231,81 @@ TEST_CASE("a TXT answer beyond 512 bytes is truncated over UDP and completed ove
   CHECK(canonical(big) == canonical(ZoneResolver(fixture_paths()).query("big.example.com", RrType::TXT)));
 }
 
+TEST_CASE("EDNS0: an answer up to 1232 bytes comes over UDP, a larger one over TCP", "[integration][dns]") {
+  // Strings of 200 bytes: four make an answer of about 900 bytes, eight of about 1,700.
+  const std::string piece(200, 'x');
+  std::string zone =
+      "$ORIGIN edns.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\n"
+      "ns A 192.0.2.1\n";
+  zone += "medium TXT";
+  for (int i = 0; i < 4; ++i) zone += " \"" + piece + "\"";
+  zone += "\nlarge TXT";
+  for (int i = 0; i < 8; ++i) zone += " \"" + piece + "\"";
+  zone += "\n";
+  KnotServer knot(KnotConfig().zone("edns.test", zone));
+  LiveResolver live({{knot.address()}, 1000, 2});
+
+  const Answer medium = live.query("medium.edns.test", RrType::TXT);
+  REQUIRE(medium.status == Status::ok);
+  CHECK(medium.txt == std::vector<std::vector<std::string>>{std::vector<std::string>(4, piece)});
+  CHECK(live.tcp_connections() == 0);  // over 512 bytes, yet one UDP answer
+
+  const Answer large = live.query("large.edns.test", RrType::TXT);
+  REQUIRE(large.status == Status::ok);
+  CHECK(large.txt == std::vector<std::vector<std::string>>{std::vector<std::string>(8, piece)});
+  CHECK(live.tcp_connections() == 1);
+}
+
+TEST_CASE("the CNAME chain limit is counted over the whole chain, the same live and from zone files",
+          "[integration][dns]") {
+  // Chains that cross between two zones at every hop, so knotd answers one CNAME per message and
+  // the resolver asks again each time: "fits" follows 8 CNAMEs, "long" 9, "loop" returns to its start.
+  std::string a =
+      "$ORIGIN a.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\nns A 192.0.2.1\n";
+  std::string b =
+      "$ORIGIN b.test.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\nns A 192.0.2.1\n";
+  const auto chain = [&](const std::string& name, int cnames) {
+    for (int i = 0; i < cnames; ++i) {
+      std::string& zone = i % 2 == 0 ? a : b;
+      zone += name + std::to_string(i) + " CNAME " + name + std::to_string(i + 1) +
+              (i % 2 == 0 ? ".b.test.\n" : ".a.test.\n");
+    }
+    (cnames % 2 == 0 ? a : b) += name + std::to_string(cnames) + " TXT \"v=spf1 -all\"\n";
+  };
+  chain("fits", 8);
+  chain("long", 9);
+  a += "loop0 CNAME loop1.b.test.\n";
+  b += "loop1 CNAME loop0.a.test.\n";
+
+  KnotServer knot(KnotConfig().zone("a.test", a).zone("b.test", b));
+  LiveResolver live({{knot.address()}, 1000, 2});
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("spfctl-cname-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.test.zone") << a;
+  std::ofstream(dir / "b.test.zone") << b;
+  ZoneResolver zones({dir / "a.test.zone", dir / "b.test.zone"});
+  std::filesystem::remove_all(dir);
+
+  const Answer fits_live = live.query("fits0.a.test", RrType::TXT);
+  const Answer fits_zone = zones.query("fits0.a.test", RrType::TXT);
+  CHECK(fits_live.status == Status::ok);
+  CHECK(fits_live.txt == std::vector<std::vector<std::string>>{{"v=spf1 -all"}});
+  CHECK(canonical(fits_live) == canonical(fits_zone));
+  CHECK(live.queries_sent() == 9);  // one message per hop
+
+  for (const auto& [name, word] :
+       {std::pair{"long0.a.test", "too long"}, std::pair{"loop0.a.test", "loops"}}) {
+    INFO(name);
+    const Answer from_live = live.query(name, RrType::TXT);
+    const Answer from_zone = zones.query(name, RrType::TXT);
+    CHECK(from_live.status == Status::servfail);
+    CHECK(from_zone.status == Status::servfail);
+    CHECK_THAT(from_live.detail, Catch::Contains("CNAME chain "s + word));
+    CHECK_THAT(from_zone.detail, Catch::Contains("CNAME chain "s + word));
+  }
+}
+
 TEST_CASE("CNAMEs to another zone are followed with one more question", "[integration][dns]") {
   KnotServer knot(fixture_config());
   LiveResolver live({{knot.address()}, 1000, 2});
