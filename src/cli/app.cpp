@@ -16,15 +16,16 @@ namespace spfctl::cli {
 
 namespace {
 
-// Accepts a whole number from 0 to `max` written in digits; otherwise says so, quoting the value.
-CLI::Validator whole_number_up_to(int max) {
+// Accepts a whole number from `min` to `max` written in digits; otherwise says so, quoting the value.
+CLI::Validator whole_number_between(int min, int max) {
   return CLI::Validator(
-      [max](const std::string& text) -> std::string {
+      [min, max](const std::string& text) -> std::string {
         const bool digits =
             !text.empty() && text.size() <= 9 &&
             std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (!digits || std::stol(text) > max)
-          return "'" + text + "' is not a whole number from 0 to " + std::to_string(max);
+        if (!digits || std::stol(text) < min || std::stol(text) > max)
+          return "'" + text + "' is not a whole number from " + std::to_string(min) + " to " +
+                 std::to_string(max);
         return {};
       },
       "");
@@ -68,7 +69,7 @@ void add_global_options(CLI::App& app, GlobalOptions& globals) {
   app.add_option("--retries", globals.retries, "DNS retries after a timeout")
       ->type_name("N")
       ->capture_default_str()
-      ->check(whole_number_up_to(10));
+      ->check(whole_number_between(0, 10));
   app.add_flag("--json", globals.json, "machine-readable JSON output");
   app.add_flag("--no-color", globals.no_color, "no colour (also when NO_COLOR is set)");
   app.add_flag("-v,--verbose", globals.verbose, "more detail (repeatable)");
@@ -258,6 +259,12 @@ void setup_plan(CLI::App& command, const GlobalOptions& globals, Outcome& outcom
   command.add_option("--domain", options->domains, "plan only this configured domain (repeatable)");
   command.add_flag("--detailed-exitcode", options->detailed_exitcode,
                    "exit 2 when there are changes (0: none, 1: error)");
+  command
+      .add_option("--workers", options->workers,
+                  "domains planned at once; planning waits on DNS, so many more than cores")
+      ->type_name("N")
+      ->capture_default_str()
+      ->check(whole_number_between(1, k_max_workers));
   command.footer(
       "For each configured domain: the SPF records spfctl would publish (flattened only as far as the\n"
       "lookup budget needs, proved equivalent to the policy), against what its provider publishes now,\n"
@@ -283,7 +290,13 @@ void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outco
   command.add_option("--max-deletes", options->max_deletes, "records a run may delete without --force")
       ->type_name("N")
       ->capture_default_str()
-      ->check(whole_number_up_to(999999));
+      ->check(whole_number_between(0, 999999));
+  command
+      .add_option("--workers", options->workers,
+                  "domains planned at once; planning waits on DNS, so many more than cores")
+      ->type_name("N")
+      ->capture_default_str()
+      ->check(whole_number_between(1, k_max_workers));
   command.footer(
       "Plans (or reads PLANFILE), prints the changes, proves what they would publish against the\n"
       "configuration over DNS as it is now, checks them, asks for confirmation on a terminal, publishes\n"

@@ -10,6 +10,11 @@ class App;
 
 namespace spfctl::cli {
 
+// Domains planned at once by plan and apply (--workers): planning mostly waits for DNS answers, so
+// many more than there are cores.
+inline constexpr int k_default_workers = 64;
+inline constexpr int k_max_workers = 1024;
+
 // Options every command accepts, before or after the command name.
 struct GlobalOptions {
   std::string config = "spfctl.toml";

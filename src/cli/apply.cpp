@@ -188,7 +188,7 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
                                         [&](const std::string& name) -> publish::Provider& {
                                           return session.providers().get(name);
                                         })
-                : session.plan(session.select(options.domains), !globals.quiet);
+                : session.plan(session.select(options.domains), !globals.quiet, options.workers);
   const auto write_concurrency = [&](const std::string& provider) {
     return session.providers().write_concurrency(provider);
   };

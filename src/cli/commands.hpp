@@ -34,6 +34,7 @@ struct PlanOptions {
   std::string out;
   std::vector<std::string> domains;
   bool detailed_exitcode = false;
+  int workers = k_default_workers;
 };
 int run_plan(const GlobalOptions& globals, const PlanOptions& options);
 
@@ -43,6 +44,7 @@ struct ApplyOptions {
   bool auto_approve = false;
   bool force = false;
   int max_deletes = 10;
+  int workers = k_default_workers;
 };
 int run_apply(const GlobalOptions& globals, const ApplyOptions& options);
 

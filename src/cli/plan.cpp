@@ -20,7 +20,7 @@ int run_plan(const GlobalOptions& globals, const PlanOptions& options) {
   const Clock::time_point run_start = Clock::now();
   Session session(globals);
   const std::vector<const config::DomainPolicy*> selected = session.select(options.domains);
-  const std::vector<DomainRun> runs = session.plan(selected, !globals.quiet);
+  const std::vector<DomainRun> runs = session.plan(selected, !globals.quiet, options.workers);
   const plan::Plan plan = to_plan(runs, session.config_sha256());
   bool any_error = false;
   bool any_changes = false;

@@ -12,6 +12,7 @@
 
 #include "apply/rebase.hpp"
 #include "apply/safety.hpp"
+#include "dns/caching_resolver.hpp"
 #include "dns/resolver.hpp"
 #include "error.hpp"
 #include "spf/counts.hpp"
@@ -28,7 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 // Progress bars only help when there is a wait to watch.
 constexpr std::size_t k_progress_min_domains = 20;
-constexpr int k_planner_threads = 8;
 
 // Finds the domain's zone and reads what is published at its managed names.
 void read_live(DomainRun& run, ProviderSet& providers) {
@@ -323,7 +323,7 @@ std::vector<const config::DomainPolicy*> Session::select(const std::vector<std::
 }
 
 std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolicy*>& selected,
-                                     bool show_progress) {
+                                     bool show_progress, int workers) {
   std::vector<DomainRun> runs(selected.size());
   for (std::size_t i = 0; i < selected.size(); ++i) {
     runs[i].policy = selected[i];
@@ -349,7 +349,7 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
         timer.start(policy.name);
         return *apex_of_domain.at(policy.name);
       },
-      k_planner_threads,
+      workers,
       [&](std::size_t done, std::size_t total) {
         timer.finish();
         progress.update(done, total);
@@ -357,7 +357,10 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
   for (std::size_t i = 0; i < plans.size() && i < planned_runs.size(); ++i) {
     DomainRun& run = runs[planned_runs[i]];
     run.plan_seconds = timer.seconds(run.policy->name);
+    // The safety check may evaluate what is published: its questions are the domain's too.
+    const dns::QuestionTally questions;
     diff_with_live(run, plans[i], mapper());
+    run.dns_queries += questions.count();
   }
   return runs;
 }

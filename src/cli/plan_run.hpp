@@ -69,8 +69,10 @@ class Session {
 
   // Plans `selected`: reads what each domain's provider publishes, plans every domain at once
   // through the run's resolver, and diffs. A domain that fails gets result.error; the others go on.
-  // `progress`: draw a progress bar on stderr when there are many domains.
-  std::vector<DomainRun> plan(const std::vector<const config::DomainPolicy*>& selected, bool progress);
+  // `progress`: draw a progress bar on stderr when there are many domains. `workers`: domains
+  // planned at once.
+  std::vector<DomainRun> plan(const std::vector<const config::DomainPolicy*>& selected, bool progress,
+                              int workers = k_default_workers);
 
   // The run's policy mapper over its resolver (the caching one over --resolver or --zone), built on
   // first use: every evaluation of the run shares its DNS answers and maps.

@@ -2,6 +2,20 @@
 
 namespace spfctl::dns {
 
+namespace {
+
+thread_local QuestionTally* t_tally = nullptr;
+
+}  // namespace
+
+QuestionTally::QuestionTally() : m_outer(t_tally) {
+  t_tally = this;
+}
+
+QuestionTally::~QuestionTally() {
+  t_tally = m_outer;
+}
+
 Answer CachingResolver::query(std::string_view name, RrType type) {
   std::promise<Answer> promise;
   std::shared_future<Answer> answer;
@@ -19,6 +33,7 @@ Answer CachingResolver::query(std::string_view name, RrType type) {
     return answer.get();
   }
   ++m_misses;
+  if (t_tally) ++t_tally->m_count;
   try {
     promise.set_value(m_inner.query(name, type));
   } catch (...) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <future>
 #include <map>
 #include <mutex>
@@ -13,6 +14,25 @@
 #include "dns/resolver.hpp"
 
 namespace spfctl::dns {
+
+// Counts the questions caching resolvers pass on (their misses) for this thread while it lives: the
+// questions one piece of work caused, exact when other threads ask through the same cache at once
+// (a question counts once, for the thread that asked it first; waiting for it counts nothing).
+// Tallies nest: a question counts in the innermost.
+class QuestionTally {
+ public:
+  QuestionTally();
+  ~QuestionTally();
+  QuestionTally(const QuestionTally&) = delete;
+  QuestionTally& operator=(const QuestionTally&) = delete;
+
+  std::uint64_t count() const { return m_count; }
+
+ private:
+  friend class CachingResolver;
+  std::uint64_t m_count = 0;
+  QuestionTally* m_outer;
+};
 
 class CachingResolver : public Resolver {
  public:

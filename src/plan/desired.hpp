@@ -29,7 +29,7 @@ struct DomainPlan {
   std::vector<std::string> flattened;  // the terms replaced by addresses, e.g. "include:sendgrid.net"
   std::vector<std::string> notes;      // why: "flattened include:sendgrid.net (2 lookups, +143 bytes)"
   std::vector<std::string> warnings;   // for people; do not make the plan fail
-  std::uint64_t dns_queries = 0;       // questions this domain caused (not counting cache hits)
+  std::uint64_t dns_queries = 0;       // questions this domain sent through the run's cache (dns::QuestionTally)
 
   bool ok() const { return error.empty(); }
 };

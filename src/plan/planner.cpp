@@ -5,6 +5,7 @@
 #include <exception>
 #include <thread>
 
+#include "dns/caching_resolver.hpp"
 #include "plan/proof.hpp"
 #include "spf/select.hpp"
 
@@ -57,9 +58,9 @@ DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf:
                        const FlattenSettings& settings, const ApexContext& apex) {
   DomainPlan plan;
   plan.domain = dns::normalize_name(domain);
-  const std::uint64_t queries_before = mapper.snapshot().queries_sent();
+  const dns::QuestionTally questions;  // this domain's, whatever other domains ask meanwhile
   auto done = [&]() -> DomainPlan& {
-    plan.dns_queries = mapper.snapshot().queries_sent() - queries_before;
+    plan.dns_queries = questions.count();
     return plan;
   };
 

@@ -145,6 +145,10 @@ TEST_CASE("cli: missing and repeated arguments get one line naming what is missi
              Contains("'soon' is not a number of seconds"));
   CHECK_THAT(error_line(run_cli({"check", "example.com", "--retries", "11"})),
              Contains("'11' is not a whole number from 0 to 10"));
+  CHECK_THAT(error_line(run_cli({"plan", "--workers", "0"})),
+             Contains("'0' is not a whole number from 1 to 1024"));
+  CHECK_THAT(error_line(run_cli({"apply", "--workers", "2000"})),
+             Contains("'2000' is not a whole number from 1 to 1024"));
 }
 
 TEST_CASE("cli: bad domain names are refused with the value and what is wrong", "[cli]") {

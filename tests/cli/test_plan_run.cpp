@@ -132,3 +132,25 @@ TEMPLATE_TEST_CASE("a session refuses a configuration with a bad provider settin
                                         Contains("did you mean 'api_url'?"));
   CHECK(work.account.requests() == 0);
 }
+
+TEMPLATE_TEST_CASE("each DNS question is counted once, for the domain that asked it first", "[cli][session]",
+                   CloudflareAccount, GoDaddyAccount) {
+  Workspace<TestType> work;
+  work.account.add_domain("example.org");
+  work.account.add_domain("example.net");
+  work.write_config(Workspace<TestType>::domain_block("example.com") +
+                    Workspace<TestType>::domain_block("example.org") +
+                    Workspace<TestType>::domain_block("example.net"));
+  const auto session = work.session();
+  const std::vector<cli::DomainRun> runs = session->plan(session->select({}), false, 3);
+  REQUIRE(runs.size() == 3);
+  std::uint64_t counted = 0;
+  for (const cli::DomainRun& run : runs) {
+    INFO(run.result.error);
+    CHECK(run.result.status() == plan::DomainStatus::changes);
+    counted += run.dns_queries;
+  }
+  // The three share one sender: its question was sent once, by one of them.
+  CHECK(counted == session->dns_questions());
+  CHECK(counted > 0);
+}
