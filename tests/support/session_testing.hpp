@@ -26,10 +26,23 @@ namespace spfctl::testing {
 inline const std::string k_old_spf = "v=spf1 ip4:198.51.100.1 -all";
 inline const std::string k_verification = "google-site-verification=Fa9kQ2x7Lm";
 
+// What the two accounts share: the fake, what it publishes now, and the requests it received.
+template <class Fake>
+struct FakeAccount {
+  Fake fake;
+
+  TxtState txt_now(const std::string& domain) const { return fake.txt_now(domain); }
+  std::size_t requests() const { return fake.server().requests().size(); }
+  std::size_t writes() const {
+    std::size_t count = 0;
+    for (const auto& request : fake.server().requests()) count += request.method != "GET";
+    return count;
+  }
+};
+
 // What differs between the two fakes, behind one shape.
-struct CloudflareAccount {
+struct CloudflareAccount : FakeAccount<CloudflareFake> {
   static constexpr const char* type = "cloudflare";
-  CloudflareFake fake;
 
   std::string settings() const {
     return "api_url = \"" + fake.api_url() + "\"\ntoken_env = \"SPFCTL_TEST_CF_TOKEN\"\n";
@@ -40,18 +53,10 @@ struct CloudflareAccount {
   void add_txt(const std::string& domain, const std::string& name, const std::string& value) {
     fake.add_record(domain, name, "\"" + value + "\"");
   }
-  TxtState txt_now(const std::string& domain) const { return fake.txt_now(domain); }
-  std::size_t requests() const { return fake.server().requests().size(); }
-  std::size_t writes() const {
-    std::size_t count = 0;
-    for (const auto& request : fake.server().requests()) count += request.method != "GET";
-    return count;
-  }
 };
 
-struct GoDaddyAccount {
+struct GoDaddyAccount : FakeAccount<GoDaddyFake> {
   static constexpr const char* type = "godaddy";
-  GoDaddyFake fake;
 
   std::string settings() const {
     return "api_url = \"" + fake.api_url() +
@@ -64,13 +69,6 @@ struct GoDaddyAccount {
   void add_txt(const std::string& domain, const std::string& name, const std::string& value) {
     const std::string relative = name == domain ? "@" : name.substr(0, name.size() - domain.size() - 1);
     fake.add_record(domain, relative, value);
-  }
-  TxtState txt_now(const std::string& domain) const { return fake.txt_now(domain); }
-  std::size_t requests() const { return fake.server().requests().size(); }
-  std::size_t writes() const {
-    std::size_t count = 0;
-    for (const auto& request : fake.server().requests()) count += request.method != "GET";
-    return count;
   }
 };
 
