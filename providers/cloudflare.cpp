@@ -28,6 +28,8 @@ using json = nlohmann::json;
 using http::Method;
 
 constexpr int k_page_size = 100;
+// GET /zones takes at most 50 a page.
+constexpr int k_zone_page_size = 50;
 // Pages of one listing read at most: a name holds a few records, and a hostile answer must not keep
 // spfctl paging for ever.
 constexpr std::int64_t k_max_pages = 1000;
@@ -354,29 +356,43 @@ class CloudflareProvider : public Provider {
         m_redactor.redact(message));
   }
 
-  // The id of zone `zone`, or nullopt when the account has none of that name.
+  // The id of zone `zone`, or nullopt when the account has none of that name (zone_ids()).
   std::optional<std::string> find_zone_id(const std::string& zone, const std::string& doing) {
-    {
-      std::lock_guard lock(m_mutex);
-      if (auto found = m_zone_ids.find(zone); found != m_zone_ids.end()) return found->second;
-    }
-    const std::string path = "/zones?name=" + http::url_encode(zone);
-    const http::Response response = send(Method::get, path);
-    const json body = parse(response);
-    const JsonAnswer answer(prefix() + doing);
-    const json* result =
-        succeeded(response, body, prefix() + doing) ? answer.array(body, "", "result") : nullptr;
-    if (!result) fail(prefix() + doing, Method::get, path, response, body);
-    for (std::size_t i = 0; i < result->size(); ++i) {
-      const json& entry = (*result)[i];
-      const std::string at = JsonAnswer::at("result", i);
-      if (dns::normalize_name(answer.string(entry, at, "name").value_or("")) != zone) continue;
-      std::string id = answer.required_string(entry, at, "id");
-      std::lock_guard lock(m_mutex);
-      m_zone_ids[zone] = id;
-      return id;
-    }
+    const std::map<std::string, std::string>& ids = zone_ids(doing);
+    if (const auto found = ids.find(zone); found != ids.end()) return found->second;
     return std::nullopt;
+  }
+
+  // Every zone the token can read, by name: listed once per run (GET /zones, page by page, 50 a
+  // page), so finding the zones of many domains costs the listing's pages, not a request each.
+  // Domains asking meanwhile wait for the one listing.
+  const std::map<std::string, std::string>& zone_ids(const std::string& doing) {
+    const std::lock_guard lock(m_zones_mutex);
+    if (m_zones_listed) return m_zone_ids;
+    std::map<std::string, std::string> ids;
+    for (int page = 1;; ++page) {
+      const std::string path =
+          "/zones?per_page=" + std::to_string(k_zone_page_size) + "&page=" + std::to_string(page);
+      const http::Response response = send(Method::get, path);
+      const json body = parse(response);
+      const JsonAnswer answer(prefix() + doing);
+      const json* result =
+          succeeded(response, body, prefix() + doing) ? answer.array(body, "", "result") : nullptr;
+      if (!result) fail(prefix() + doing, Method::get, path, response, body);
+      for (std::size_t i = 0; i < result->size(); ++i) {
+        const json& entry = (*result)[i];
+        const std::string at = JsonAnswer::at("result", i);
+        const std::string name = dns::normalize_name(answer.string(entry, at, "name").value_or(""));
+        if (!name.empty()) ids[name] = answer.required_string(entry, at, "id");
+      }
+      std::int64_t total_pages = 1;
+      if (const json* info = answer.object(body, "", "result_info"))
+        total_pages = answer.integer(*info, "result_info", "total_pages", 0, k_max_pages).value_or(1);
+      if (page >= total_pages || result->empty()) break;
+    }
+    m_zone_ids = std::move(ids);
+    m_zones_listed = true;
+    return m_zone_ids;
   }
 
   std::string require_zone_id(const std::string& zone) {
@@ -580,8 +596,9 @@ class CloudflareProvider : public Provider {
   http::Redactor m_redactor;
   std::function<void(std::chrono::milliseconds)> m_sleep;
   std::shared_ptr<http::HttpClient> m_client;
-  std::mutex m_mutex;
-  std::map<std::string, std::string> m_zone_ids;  // guarded by m_mutex
+  std::mutex m_zones_mutex;                       // held while the zones are listed
+  std::map<std::string, std::string> m_zone_ids;  // guarded by m_zones_mutex; complete once listed
+  bool m_zones_listed = false;
 };
 
 }  // namespace

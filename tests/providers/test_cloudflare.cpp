@@ -108,6 +108,32 @@ std::size_t spf_count(const std::vector<CloudflareFake::Record>& records) {
 
 }  // namespace
 
+TEST_CASE("cloudflare: the account's zones are listed once, page by page, whatever the number of domains",
+          "[providers][cloudflare]") {
+  Harness harness;
+  for (int i = 0; i < 5; ++i) harness.fake.add_zone("client" + std::to_string(i) + ".example");
+  harness.fake.set_max_per_page(3);  // 7 zones: three pages
+  auto provider = harness.provider();
+  const std::size_t from = harness.fake.server().requests().size();
+  for (int round = 0; round < 2; ++round) {
+    CHECK(provider->zone_for("www.example.com") == "example.com");
+    CHECK(provider->zone_for("example.org") == "example.org");
+    for (int i = 0; i < 5; ++i) {
+      const std::string zone = "client" + std::to_string(i) + ".example";
+      CHECK(provider->zone_for("mail." + zone) == zone);
+    }
+  }
+  CHECK_THROWS_WITH(provider->zone_for("example.net"), Contains("no zone holds 'example.net'"));
+  std::vector<std::string> listings;
+  const auto requests = harness.fake.server().requests();
+  for (std::size_t i = from; i < requests.size(); ++i)
+    listings.push_back(requests[i].method + " " + requests[i].target);
+  CHECK(listings == std::vector<std::string>{"GET /client/v4/zones?per_page=50&page=1",
+                                             "GET /client/v4/zones?per_page=50&page=2",
+                                             "GET /client/v4/zones?per_page=50&page=3"});
+  CHECK(harness.calls(from).size() == 3);
+}
+
 TEST_CASE("cloudflare: the provider conformance suite", "[providers][cloudflare]") {
   Harness harness;
   harness.fake.set_max_per_page(2);  // the apex holds three records during the suite: two pages
@@ -485,7 +511,7 @@ TEST_CASE("cloudflare: settings and credentials are checked before any request",
   auto provider = providers::create_provider(provider_config({{"token_env", "CF_API_TOKEN"}}), environment);
   CHECK_THROWS_AS(provider->zone_for("example.com"), Error);
   REQUIRE(canned->urls.size() == 1);
-  CHECK(canned->urls[0] == "https://api.cloudflare.com/client/v4/zones?name=example.com");
+  CHECK(canned->urls[0] == "https://api.cloudflare.com/client/v4/zones?per_page=50&page=1");
   const auto& capabilities = provider->capabilities();
   CHECK(capabilities.min_ttl == 60);
   CHECK(capabilities.batch);

@@ -4,7 +4,7 @@
 //   - "Authorization: Bearer TOKEN"; a missing or wrong token gets 403 with error code 10000;
 //   - the envelope {"success", "errors", "messages", "result", "result_info"} and paging by
 //     page/per_page (capped by set_max_per_page() to force several pages);
-//   - GET /zones?name=, GET/POST /zones/{id}/dns_records (filters type and name),
+//   - GET /zones (paged; ?name= filters), GET/POST /zones/{id}/dns_records (filters type and name),
 //     PUT/PATCH/DELETE /zones/{id}/dns_records/{id}, POST /zones/{id}/dns_records/batch (deletes,
 //     patches, puts, posts, in that order, all or nothing);
 //   - content stored as given and returned as stored; an identical record refused with 81058; TTL
