@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -24,6 +25,10 @@ namespace {
 
 using json = nlohmann::json;
 using http::Method;
+
+// GET /v1/domains, a page at a time.
+constexpr int k_domain_page_size = 1000;
+constexpr std::int64_t k_max_domain_pages = 1000;
 
 // The value as a receiver gets it from GoDaddy: the data cut into 255-byte character-strings.
 TxtValue value_of(std::string_view data) {
@@ -97,22 +102,9 @@ class GoDaddyProvider : public Provider {
     std::vector<std::string> candidates;
     for (std::size_t at = 0; wanted.find('.', at) != std::string::npos; at = wanted.find('.', at) + 1)
       candidates.push_back(wanted.substr(at));
-    for (const auto& candidate : candidates) {
-      {
-        std::lock_guard lock(m_mutex);
-        if (std::ranges::count(m_domains, candidate) > 0) return candidate;
-      }
-      const std::string path = "/v1/domains/" + http::url_encode(candidate);
-      const http::Response response = send(Method::get, path);
-      const json body = parse(response);
-      // 404: not a domain of this account; 422: not a domain name GoDaddy registers.
-      if (response.status == 404 || response.status == 422) continue;
-      if (!response.ok() || !body.is_object())
-        fail(prefix() + "finding the domain of " + wanted, Method::get, path, response, body);
-      std::lock_guard lock(m_mutex);
-      m_domains.push_back(candidate);
-      return candidate;
-    }
+    const std::set<std::string>& domains = account_domains("finding the domain of " + wanted);
+    for (const auto& candidate : candidates)
+      if (domains.contains(candidate)) return candidate;
     throw Error(prefix() + "no domain of the GoDaddy account holds " + util::quoted(wanted) + " (asked for " +
                 util::joined(candidates) + "); check that the domain is in the account of the key in " +
                 m_key_variable + " and that its DNS is hosted at GoDaddy");
@@ -144,6 +136,36 @@ class GoDaddyProvider : public Provider {
   }
 
  private:
+  // The account's domains: listed once per run (GET /v1/domains, page by page after a marker), so
+  // finding the domains of many names costs the listing's pages, not a request each. Names asking
+  // meanwhile wait for the one listing.
+  const std::set<std::string>& account_domains(const std::string& doing) {
+    const std::lock_guard lock(m_domains_mutex);
+    if (m_domains_listed) return m_domains;
+    std::set<std::string> domains;
+    std::string marker;
+    for (std::int64_t page = 0; page < k_max_domain_pages; ++page) {
+      const std::string path = "/v1/domains?limit=" + std::to_string(k_domain_page_size) +
+                               (marker.empty() ? "" : "&marker=" + http::url_encode(marker));
+      const http::Response response = send(Method::get, path);
+      const json body = parse(response);
+      if (!response.ok() || !body.is_array()) fail(prefix() + doing, Method::get, path, response, body);
+      const JsonAnswer answer(prefix() + doing);
+      std::string last;
+      for (std::size_t i = 0; i < body.size(); ++i) {
+        const std::string at = JsonAnswer::at("", i);
+        last = dns::normalize_name(answer.required_string(body[i], at, "domain"));
+        domains.insert(last);
+      }
+      // Until an empty page: a server may hold a page to fewer than the limit asked for.
+      if (last.empty() || last == marker) break;
+      marker = last;
+    }
+    m_domains = std::move(domains);
+    m_domains_listed = true;
+    return m_domains;
+  }
+
   std::string prefix() const { return "godaddy provider " + util::quoted(m_name) + ": "; }
   std::string prefix(const std::string& zone) const { return prefix() + "domain " + zone + ": "; }
 
@@ -314,8 +336,9 @@ class GoDaddyProvider : public Provider {
   std::string m_authorization;
   http::Redactor m_redactor;
   std::shared_ptr<http::HttpClient> m_client;
-  std::mutex m_mutex;
-  std::vector<std::string> m_domains;  // found by zone_for; guarded by m_mutex
+  std::mutex m_domains_mutex;       // held while the account's domains are listed
+  std::set<std::string> m_domains;  // guarded by m_domains_mutex; complete once listed
+  bool m_domains_listed = false;
 };
 
 }  // namespace

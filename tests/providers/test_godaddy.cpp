@@ -116,6 +116,32 @@ TEST_CASE("godaddy: the provider conformance suite", "[providers][godaddy]") {
   CHECK(harness.sleeps.empty());
 }
 
+TEST_CASE("godaddy: the account's domains are listed once, page by page, whatever the number of names",
+          "[providers][godaddy]") {
+  Harness harness;
+  for (int i = 0; i < 5; ++i) harness.fake.add_domain("client" + std::to_string(i) + ".example");
+  harness.fake.set_max_per_page(3);  // 7 domains: pages of 3, 3 and 1, then an empty one
+  auto provider = harness.provider();
+  const std::size_t from = harness.fake.server().requests().size();
+  for (int round = 0; round < 2; ++round) {
+    CHECK(provider->zone_for("www.example.com") == "example.com");
+    CHECK(provider->zone_for("example.org") == "example.org");
+    for (int i = 0; i < 5; ++i) {
+      const std::string domain = "client" + std::to_string(i) + ".example";
+      CHECK(provider->zone_for("mail." + domain) == domain);
+    }
+  }
+  CHECK_THROWS_WITH(provider->zone_for("example.net"), Contains("no domain of the GoDaddy account holds"));
+  std::vector<std::string> calls;
+  const auto requests = harness.fake.server().requests();
+  for (std::size_t i = from; i < requests.size(); ++i)
+    calls.push_back(requests[i].method + " " + requests[i].target);
+  CHECK(calls == std::vector<std::string>{"GET /v1/domains?limit=1000",
+                                          "GET /v1/domains?limit=1000&marker=client2.example",
+                                          "GET /v1/domains?limit=1000&marker=example.com",
+                                          "GET /v1/domains?limit=1000&marker=example.org"});
+}
+
 TEST_CASE("godaddy: a write replaces all values at the name, so the others are written back",
           "[providers][godaddy]") {
   Harness harness;

@@ -7,6 +7,8 @@ GoDaddyFake::GoDaddyFake(std::string key, std::string secret)
     : m_key(std::move(key)), m_secret(std::move(secret)) {
   const std::string domain = "/v1/domains/([^/]+)";
   const std::string records = domain + "/records/([^/]+)/([^/]+)";
+  m_server.get("/v1/domains",
+               wrap([this](const httplib::Request& req, httplib::Response& res) { list_domains(req, res); }));
   m_server.get(domain,
                wrap([this](const httplib::Request& req, httplib::Response& res) { get_domain(req, res); }));
   m_server.get(records,

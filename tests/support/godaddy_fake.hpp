@@ -4,6 +4,7 @@
 //   - "Authorization: sso-key KEY:SECRET"; missing or wrong credentials get 401
 //     UNABLE_TO_AUTHENTICATE, and set_access_denied() gives every request the 403 ACCESS_DENIED
 //     that accounts without Domains API access get;
+//   - GET /v1/domains?limit=&marker= (the account's domains in name order, after the marker);
 //   - GET /v1/domains/{domain} (404 UNKNOWN_DOMAIN for a domain not in the account);
 //   - GET /v1/domains/{domain}/records/{type}/{name} with relative names ("@" for the apex);
 //   - PUT of the same path with a JSON array REPLACES every record of that type and name;
@@ -71,6 +72,12 @@ class GoDaddyFake : public ApiFake {
     for (const auto& record : found->second)
       if (!name || (record.name == *name && record.type == type)) out.push_back(record);
     return out;
+  }
+
+  // The most domains one page of GET /v1/domains holds, whatever limit asks for.
+  void set_max_per_page(std::size_t count) {
+    std::lock_guard lock(m_mutex);
+    m_max_per_page = count;
   }
 
   // Every request is refused with 403 ACCESS_DENIED, as for an account without API access.
@@ -170,6 +177,21 @@ class GoDaddyFake : public ApiFake {
             {"nameServers", {"ns01.domaincontrol.com", "ns02.domaincontrol.com"}}});
   }
 
+  // GET /v1/domains?limit=N&marker=D: the account's domains in name order, after D.
+  void list_domains(const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(m_mutex);
+    std::size_t limit = req.has_param("limit") ? std::stoul(req.get_param_value("limit")) : 1000;
+    limit = std::min(limit, m_max_per_page);
+    const std::string marker = req.has_param("marker") ? req.get_param_value("marker") : "";
+    json out = json::array();
+    for (auto it = marker.empty() ? m_domains.begin() : m_domains.upper_bound(marker);
+         it != m_domains.end() && out.size() < limit; ++it)
+      out.push_back({{"domain", it->first},
+                     {"domainId", 1000 + std::distance(m_domains.begin(), it)},
+                     {"status", "ACTIVE"}});
+    answer(res, 200, out);
+  }
+
   void get_records(const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(m_mutex);
     auto* records = domain_of(req, res);
@@ -240,6 +262,7 @@ class GoDaddyFake : public ApiFake {
   std::map<std::string, std::vector<Record>> m_domains;
   bool m_access_denied = false;
   std::size_t m_max_data_bytes = 0;
+  std::size_t m_max_per_page = 1000;
   FakeHttpServer m_server;  // last: stopped first, before the state its handlers use goes
 };
 
