@@ -117,6 +117,14 @@ class FakeHttpServer {
     std::lock_guard lock(m_mutex);
     return m_requests;
   }
+  // "METHOD path?query" of each request after the first `from`.
+  std::vector<std::string> targets(std::size_t from = 0) const {
+    std::lock_guard lock(m_mutex);
+    std::vector<std::string> out;
+    for (std::size_t i = from; i < m_requests.size(); ++i)
+      out.push_back(m_requests[i].method + " " + m_requests[i].target);
+    return out;
+  }
   std::size_t request_count() const {
     std::lock_guard lock(m_mutex);
     return m_requests.size();

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "http/client.hpp"
+#include "publish/provider.hpp"
 
 namespace spfctl::testing {
 
@@ -45,5 +46,23 @@ class CannedClient : public http::HttpClient {
   int m_status;
   std::string m_body;
 };
+
+// What a run of many domains asks a provider, twice over: the zones of www.example.com,
+// example.org and mail.clientI.example (I from 0 to 4); the account holds example.com,
+// example.org and clientI.example. Returns the answers that were not the expected zone.
+inline std::vector<std::string> wrong_zones_of_many(publish::Provider& provider) {
+  std::vector<std::pair<std::string, std::string>> asked = {{"www.example.com", "example.com"},
+                                                            {"example.org", "example.org"}};
+  for (int i = 0; i < 5; ++i) {
+    const std::string zone = "client" + std::to_string(i) + ".example";
+    asked.emplace_back("mail." + zone, zone);
+  }
+  std::vector<std::string> wrong;
+  for (int round = 0; round < 2; ++round)
+    for (const auto& [name, zone] : asked)
+      if (const std::string found = provider.zone_for(name); found != zone)
+        wrong.push_back(name + " -> " + found);
+  return wrong;
+}
 
 }  // namespace spfctl::testing
