@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,8 @@ using json = nlohmann::json;
 using http::Method;
 
 constexpr int k_page_size = 100;
+// A whole zone's TXT records are read 5,000 a page (the API allows up to 5,000,000).
+constexpr int k_zone_records_page_size = 5000;
 // GET /zones takes at most 50 a page.
 constexpr int k_zone_page_size = 50;
 // Pages of one listing read at most: a name holds a few records, and a hostile answer must not keep
@@ -163,6 +166,15 @@ std::uint32_t set_ttl(const std::vector<Record>& records) {
   return lowest;
 }
 
+TxtRecordSet record_set(const std::string& fqdn, const std::vector<Record>& records) {
+  TxtRecordSet set{fqdn, set_ttl(records), {}, {}};
+  for (const auto& record : records) {
+    set.values.push_back(record.value);
+    set.ids.push_back(record.id);
+  }
+  return set;
+}
+
 // What one change takes, decided from the records at its name as read.
 struct Operation {
   enum class Kind : std::uint8_t { none, remove, put, post };
@@ -233,14 +245,22 @@ class CloudflareProvider : public Provider {
     for (const auto& name : names) {
       const std::string fqdn = dns::normalize_name(name);
       const std::vector<Record> records = read(zone, zone_id, fqdn);
-      if (records.empty()) continue;
-      TxtRecordSet set{fqdn, set_ttl(records), {}, {}};
-      for (const auto& record : records) {
-        set.values.push_back(record.value);
-        set.ids.push_back(record.id);
-      }
-      out.push_back(std::move(set));
+      if (!records.empty()) out.push_back(record_set(fqdn, records));
     }
+    return out;
+  }
+
+  // GET /zones/{id}/dns_records?type=TXT: the zone's TXT records of every name, 5,000 a page.
+  std::optional<std::vector<TxtRecordSet>> list_zone(std::string_view zone_name) override {
+    const std::string zone = dns::normalize_name(zone_name);
+    const std::string zone_id = require_zone_id(zone);
+    std::map<std::string, std::vector<Record>> by_name;
+    read_pages(zone, zone_id, "", k_zone_records_page_size, "reading the zone's TXT records",
+               [&](const std::string& name, Record record) {
+                 if (dns::in_zone(name, zone)) by_name[name].push_back(std::move(record));
+               });
+    std::vector<TxtRecordSet> out;
+    for (const auto& [fqdn, records] : by_name) out.push_back(record_set(fqdn, records));
     return out;
   }
 
@@ -406,37 +426,45 @@ class CloudflareProvider : public Provider {
   std::vector<Record> read(const std::string& zone, const std::string& zone_id,
                            const std::string& fqdn) const {
     std::vector<Record> out;
+    read_pages(zone, zone_id, "&name=" + http::url_encode(fqdn), k_page_size,
+               "reading the TXT records at " + fqdn, [&](const std::string& name, Record record) {
+                 if (name == fqdn) out.push_back(std::move(record));
+               });
+    return out;
+  }
+
+  // Every page of GET /zones/{id}/dns_records?type=TXT`filter`, each record given to `take` with
+  // its name.
+  void read_pages(const std::string& zone, const std::string& zone_id, const std::string& filter,
+                  int per_page, const std::string& what,
+                  const std::function<void(const std::string&, Record)>& take) const {
+    const std::string doing = prefix(zone) + what;
+    const JsonAnswer answer(doing);
     for (int page = 1;; ++page) {
-      const std::string path = "/zones/" + http::url_encode(zone_id) +
-                               "/dns_records?type=TXT&name=" + http::url_encode(fqdn) +
-                               "&per_page=" + std::to_string(k_page_size) + "&page=" + std::to_string(page);
+      const std::string path = "/zones/" + http::url_encode(zone_id) + "/dns_records?type=TXT" + filter +
+                               "&per_page=" + std::to_string(per_page) + "&page=" + std::to_string(page);
       const http::Response response = send(Method::get, path);
       const json body = parse(response);
-      const std::string doing = prefix(zone) + "reading the TXT records at " + fqdn;
-      const JsonAnswer answer(doing);
       const json* result = succeeded(response, body, doing) ? answer.array(body, "", "result") : nullptr;
       if (!result) fail(doing, Method::get, path, response, body);
       for (std::size_t i = 0; i < result->size(); ++i) {
         const json& entry = (*result)[i];
         const std::string at = JsonAnswer::at("result", i);
         if (!entry.is_object()) answer.fail(at, "as something other than a record");
-        if (answer.string(entry, at, "type").value_or("") != "TXT" ||
-            dns::normalize_name(answer.string(entry, at, "name").value_or("")) != fqdn)
-          continue;
+        if (answer.string(entry, at, "type").value_or("") != "TXT") continue;
         Record record;
         record.id = answer.required_string(entry, at, "id");
         record.value = parse_cloudflare_content(answer.required_string(entry, at, "content"));
         // 1 is Cloudflare's "automatic".
         record.ttl = static_cast<std::uint32_t>(answer.integer(entry, at, "ttl", 1, 2147483647).value_or(1));
         record.raw = entry;
-        out.push_back(std::move(record));
+        take(dns::normalize_name(answer.string(entry, at, "name").value_or("")), std::move(record));
       }
       std::int64_t total_pages = 1;
       if (const json* info = answer.object(body, "", "result_info"))
         total_pages = answer.integer(*info, "result_info", "total_pages", 0, k_max_pages).value_or(1);
       if (page >= total_pages || result->empty()) break;
     }
-    return out;
   }
 
   json record_body(const std::string& fqdn, const TxtValue& value, std::uint32_t ttl,

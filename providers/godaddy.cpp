@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -29,6 +30,10 @@ using http::Method;
 // GET /v1/domains, a page at a time.
 constexpr int k_domain_page_size = 1000;
 constexpr std::int64_t k_max_domain_pages = 1000;
+// GET /v1/domains/{domain}/records/TXT, a page at a time: a domain's TXT records are few, and a
+// hostile answer must not keep spfctl paging for ever.
+constexpr std::int64_t k_record_page_size = 500;
+constexpr std::int64_t k_max_record_pages = 100;
 
 // The value as a receiver gets it from GoDaddy: the data cut into 255-byte character-strings.
 TxtValue value_of(std::string_view data) {
@@ -116,11 +121,29 @@ class GoDaddyProvider : public Provider {
     for (const auto& name : names) {
       const std::string fqdn = dns::normalize_name(name);
       const std::vector<Record> records = read(zone, fqdn);
-      if (records.empty()) continue;
-      TxtRecordSet set{fqdn, set_ttl(records), {}, {}};
-      for (const auto& record : records) set.values.push_back(value_of(record.data));
-      out.push_back(std::move(set));
+      if (!records.empty()) out.push_back(record_set(fqdn, records));
     }
+    return out;
+  }
+
+  // GET /v1/domains/{domain}/records/TXT: the domain's TXT records of every name, a page at a time.
+  std::optional<std::vector<TxtRecordSet>> list_zone(std::string_view zone_name) override {
+    const std::string zone = dns::normalize_name(zone_name);
+    const std::string doing = prefix(zone) + "reading the domain's TXT records";
+    std::map<std::string, std::vector<Record>> by_name;
+    for (std::int64_t page = 0; page < k_max_record_pages; ++page) {
+      const std::string path = "/v1/domains/" + http::url_encode(zone) +
+                               "/records/TXT?offset=" + std::to_string(page * k_record_page_size) +
+                               "&limit=" + std::to_string(k_record_page_size);
+      std::size_t count = 0;
+      for (auto& [name, record] : records_at(path, doing)) {
+        ++count;
+        by_name[absolute(zone, name, doing)].push_back(std::move(record));
+      }
+      if (count < static_cast<std::size_t>(k_record_page_size)) break;
+    }
+    std::vector<TxtRecordSet> out;
+    for (const auto& [fqdn, records] : by_name) out.push_back(record_set(fqdn, records));
     return out;
   }
 
@@ -242,24 +265,51 @@ class GoDaddyProvider : public Provider {
     throw ProviderError(failure_of(request, response), m_redactor.redact(message));
   }
 
-  std::vector<Record> read(const std::string& zone, const std::string& fqdn) const {
-    const std::string path = records_path(zone, fqdn);
+  // The TXT records a GET of `path` answers, each with its relative name (empty when the answer
+  // names none).
+  std::vector<std::pair<std::string, Record>> records_at(const std::string& path,
+                                                         const std::string& doing) const {
     const http::Response response = send(Method::get, path);
     const json body = parse(response);
-    const std::string doing = prefix(zone) + "reading the TXT records at " + fqdn;
     if (!response.ok() || !body.is_array()) fail(doing, Method::get, path, response, body);
     const JsonAnswer answer(doing);
-    std::vector<Record> out;
+    std::vector<std::pair<std::string, Record>> out;
     for (std::size_t i = 0; i < body.size(); ++i) {
       const json& entry = body[i];
       const std::string at = JsonAnswer::at("", i);
       if (!entry.is_object()) answer.fail(at, "as something other than a record");
       if (answer.string(entry, at, "type").value_or("TXT") != "TXT") continue;
-      out.push_back(
-          {answer.required_string(entry, at, "data"),
-           static_cast<std::uint32_t>(answer.integer(entry, at, "ttl", 0, 2147483647).value_or(3600))});
+      out.emplace_back(
+          answer.string(entry, at, "name").value_or(""),
+          Record{answer.required_string(entry, at, "data"),
+                 static_cast<std::uint32_t>(answer.integer(entry, at, "ttl", 0, 2147483647).value_or(3600))});
     }
     return out;
+  }
+
+  std::vector<Record> read(const std::string& zone, const std::string& fqdn) const {
+    std::vector<Record> out;
+    for (auto& [name, record] :
+         records_at(records_path(zone, fqdn), prefix(zone) + "reading the TXT records at " + fqdn))
+      out.push_back(std::move(record));
+    return out;
+  }
+
+  // The FQDN of a record the zone listing names relatively ("@", "_spf1").
+  std::string absolute(const std::string& zone, const std::string& name, const std::string& doing) const {
+    if (name.empty() || name == "@") return zone;
+    const std::string fqdn = dns::normalize_name(name) + "." + zone;
+    if (!dns::is_queryable(fqdn))
+      throw ProviderError(Failure::failed, doing + ": GoDaddy answered with a record named " +
+                                               util::quoted(util::printable(name)) +
+                                               ", which is not a DNS name");
+    return fqdn;
+  }
+
+  static TxtRecordSet record_set(const std::string& fqdn, const std::vector<Record>& records) {
+    TxtRecordSet set{fqdn, set_ttl(records), {}, {}};
+    for (const auto& record : records) set.values.push_back(value_of(record.data));
+    return set;
   }
 
   // The values the name must hold after `change`, from those it holds: the other values as they
@@ -359,7 +409,7 @@ const Capabilities& godaddy_capabilities() {
 std::vector<SettingProblem> check_godaddy_settings(const ProviderSettings& settings) {
   if (settings.has("api_url") && settings.has("environment"))
     return {{"environment", "is set with api_url too: keep one (api_url is the environment's address)"}};
-  return {};
+  return plan_reads_problems(settings);
 }
 
 std::unique_ptr<Provider> make_godaddy(const ProviderSettings& settings,

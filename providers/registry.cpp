@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "dns/live_resolver.hpp"
 #include "error.hpp"
 #include "providers/cloudflare.hpp"
 #include "providers/godaddy.hpp"
@@ -30,6 +31,23 @@ std::vector<SettingInfo> with_common(std::vector<SettingInfo> settings) {
   return settings;
 }
 
+// Settings of the API adapters whose plans may read from DNS instead (src/plan/live_reads.hpp).
+std::vector<SettingInfo> with_plan_reads(std::vector<SettingInfo> settings) {
+  settings.push_back(
+      {"plan_reads",
+       SettingType::choice,
+       "where plan reads the published TXT records: \"api\" (default: one request per zone) or "
+       "\"dns\" (the zone's nameservers, asked directly: no API request)",
+       false,
+       0,
+       0,
+       {"api", "dns"}});
+  settings.push_back(
+      {"plan_reads_server", SettingType::address,
+       "ADDR[:PORT] asked with plan_reads = \"dns\" instead of the zone's NS records (optional)"});
+  return settings;
+}
+
 std::vector<std::string> type_names() {
   std::vector<std::string> names;
   for (const ProviderType& type : provider_table()) names.emplace_back(type.name);
@@ -45,7 +63,7 @@ const std::vector<ProviderType>& provider_table() {
        zone_file_capabilities(),
        with_common({{"directory", SettingType::path,
                      "directory of the zone files, relative to the configuration file (default \"zones\")"}}),
-       "docs/providers/zonefile.md", nullptr, make_zone_file},
+       "docs/providers/zonefile.md", nullptr, make_zone_file, std::nullopt},
       {"powerdns", "PowerDNS Authoritative through its HTTP API; one atomic PATCH per zone",
        powerdns_capabilities(),
        with_common({{"api_url", SettingType::api_url,
@@ -62,7 +80,7 @@ const std::vector<ProviderType>& provider_table() {
                     {"dns_server", SettingType::address,
                      "ADDR[:PORT] where pdns_server answers DNS; apply asks it to verify (optional)"},
                     k_timeout}),
-       "docs/providers/powerdns.md", nullptr, make_powerdns},
+       "docs/providers/powerdns.md", nullptr, make_powerdns, std::nullopt},
       {"rfc2136",
        "any primary server accepting RFC 2136 dynamic updates with TSIG (knotd, BIND, PowerDNS...)",
        rfc2136_capabilities(),
@@ -81,9 +99,9 @@ const std::vector<ProviderType>& provider_table() {
             {"zones", SettingType::zone_list,
              "comma-separated zone apexes served (default: found by SOA queries)"},
             {"timeout", SettingType::seconds, "seconds to wait for the server (default 10)"}}),
-       "docs/providers/rfc2136.md", check_rfc2136_settings, make_rfc2136},
+       "docs/providers/rfc2136.md", check_rfc2136_settings, make_rfc2136, std::nullopt},
       {"cloudflare", "Cloudflare DNS through API v4, with an API token", cloudflare_capabilities(),
-       with_common(
+       with_common(with_plan_reads(
            {{"token_env",
              SettingType::env_name,
              "name of the environment variable holding the API token",
@@ -93,35 +111,36 @@ const std::vector<ProviderType>& provider_table() {
              {},
              "a Cloudflare API token with the permissions Zone:Read and DNS:Edit"},
             {"api_url", SettingType::api_url, "API base URL (default https://api.cloudflare.com/client/v4)"},
-            k_timeout}),
-       "docs/providers/cloudflare.md", nullptr, make_cloudflare},
+            k_timeout})),
+       "docs/providers/cloudflare.md", plan_reads_problems, make_cloudflare, k_cloudflare_rate_limit},
       {"godaddy", "GoDaddy DNS through the Domains API v1, with a key and secret", godaddy_capabilities(),
-       with_common({{"key_env",
-                     SettingType::env_name,
-                     "name of the environment variable holding the API key",
-                     true,
-                     0,
-                     0,
-                     {},
-                     "the API key from developer.godaddy.com"},
-                    {"secret_env",
-                     SettingType::env_name,
-                     "name of the environment variable holding the API secret",
-                     true,
-                     0,
-                     0,
-                     {},
-                     "the API key's secret from developer.godaddy.com"},
-                    {"environment",
-                     SettingType::choice,
-                     "\"production\" (default) or \"ote\", GoDaddy's test environment",
-                     false,
-                     0,
-                     0,
-                     {"production", "ote"}},
-                    {"api_url", SettingType::api_url, "API base URL (default https://api.godaddy.com)"},
-                    k_timeout}),
-       "docs/providers/godaddy.md", check_godaddy_settings, make_godaddy},
+       with_common(with_plan_reads(
+           {{"key_env",
+             SettingType::env_name,
+             "name of the environment variable holding the API key",
+             true,
+             0,
+             0,
+             {},
+             "the API key from developer.godaddy.com"},
+            {"secret_env",
+             SettingType::env_name,
+             "name of the environment variable holding the API secret",
+             true,
+             0,
+             0,
+             {},
+             "the API key's secret from developer.godaddy.com"},
+            {"environment",
+             SettingType::choice,
+             "\"production\" (default) or \"ote\", GoDaddy's test environment",
+             false,
+             0,
+             0,
+             {"production", "ote"}},
+            {"api_url", SettingType::api_url, "API base URL (default https://api.godaddy.com)"},
+            k_timeout})),
+       "docs/providers/godaddy.md", check_godaddy_settings, make_godaddy, k_godaddy_rate_limit},
   };
   return table;
 }
@@ -161,6 +180,17 @@ int write_concurrency(const config::ProviderConfig& config) {
   const auto found = config.settings.find("write_concurrency");
   if (found == config.settings.end()) return type ? type->capabilities.write_concurrency : 1;
   return std::stoi(found->second.value);  // checked to be 1 to 16 when the configuration was loaded
+}
+
+PlanReads plan_reads(const config::ProviderConfig& config) {
+  PlanReads reads;
+  const auto mode = config.settings.find("plan_reads");
+  reads.dns = mode != config.settings.end() && mode->second.value == "dns";
+  // Read as the settings reader normalizes an address: checked when the configuration was loaded.
+  if (const auto server = config.settings.find("plan_reads_server");
+      reads.dns && server != config.settings.end())
+    reads.servers.push_back(dns::parse_server_address(server->second.value).to_string());
+  return reads;
 }
 
 }  // namespace spfctl::providers

@@ -5,10 +5,13 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/diagnostics.hpp"
+#include "http/rate_limiter.hpp"
 #include "providers/provider.hpp"
 #include "providers/settings.hpp"
 
@@ -30,6 +33,8 @@ struct ProviderType {
   // find (a credential variable that is unset). Sends nothing.
   std::unique_ptr<Provider> (*create)(const ProviderSettings& settings,
                                       const ProviderEnvironment& environment);
+  // The API's documented request quota per account, when it has one: what plan's reads cost in time.
+  std::optional<http::RateLimit> quota;
 };
 
 // Every provider type this build of spfctl can publish to, in the order `spfctl providers` lists them.
@@ -51,5 +56,14 @@ std::unique_ptr<Provider> create_provider(const config::ProviderConfig& config,
 // How many zones apply writes at once through the provider `config` describes: its
 // write_concurrency setting, else its type's Capabilities::write_concurrency.
 int write_concurrency(const config::ProviderConfig& config);
+
+// Where plan reads the published TXT records of the provider `config` describes: its plan_reads
+// setting ("dns": from the zones' nameservers, or the plan_reads_server) or, by default and for the
+// types without it, through the provider.
+struct PlanReads {
+  bool dns = false;
+  std::vector<std::string> servers;  // plan_reads_server, as ADDR:PORT
+};
+PlanReads plan_reads(const config::ProviderConfig& config);
 
 }  // namespace spfctl::providers

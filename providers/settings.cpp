@@ -168,6 +168,12 @@ Checked check_settings(const config::ProviderConfig& config, const std::vector<S
 
 }  // namespace
 
+std::vector<SettingProblem> plan_reads_problems(const ProviderSettings& settings) {
+  if (settings.has("plan_reads_server") && settings.text("plan_reads", "api") != "dns")
+    return {{"plan_reads_server", "is only used with plan_reads = \"dns\": set that too, or remove it"}};
+  return {};
+}
+
 std::vector<config::Diagnostic> setting_problems(
     const config::ProviderConfig& config, const std::vector<SettingInfo>& infos,
     std::vector<SettingProblem> (*check)(const ProviderSettings&)) {

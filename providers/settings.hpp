@@ -90,6 +90,9 @@ struct SettingProblem {
 ProviderSettings read_settings(const config::ProviderConfig& config, const std::vector<SettingInfo>& infos,
                                std::vector<SettingProblem> (*check)(const ProviderSettings&) = nullptr);
 
+// plan_reads_server without plan_reads = "dns": for the adapters that take plan_reads (their check).
+std::vector<SettingProblem> plan_reads_problems(const ProviderSettings& settings);
+
 // The diagnostics read_settings() would throw, without throwing: what the configuration loader
 // reports beside its own.
 std::vector<config::Diagnostic> setting_problems(

@@ -111,7 +111,8 @@ Prepared prepare(std::vector<DomainRun>& runs, bool reread, plan::PolicyMapper& 
     DomainRun& run = runs[index];
     if (run.result.status() != plan::DomainStatus::changes || !run.apply_error.empty()) continue;
     const config::DomainPolicy& policy = *run.policy;
-    if (reread) {
+    // A plan read from DNS is applied only onto what the provider's API shows.
+    if (reread || run.live_from_dns) {
       std::vector<std::string> names;
       for (const Change& change : run.result.changes) names.push_back(change.name);
       for (const plan::DesiredRecord& record : run.result.records) names.push_back(record.name);

@@ -31,6 +31,7 @@ struct DomainRun {
   double read_seconds = 0;
   std::optional<double> plan_seconds;
   std::uint64_t dns_queries = 0;
+  bool live_from_dns = false;    // `live` was read from DNS (plan_reads = "dns"), not the provider
   std::string apply_error;       // why apply could not go on with a planned domain
   bool already_applied = false;  // an earlier run already published this plan here
 };
@@ -75,10 +76,10 @@ struct Prepared {
 };
 
 // Lays each planned domain's changes onto what is published now (read again through its provider
-// when `reread`), proves what they would publish against the configuration over `mapper`'s DNS (a
-// domain that fails gets apply_error and no job), and records drift and safety problems in
-// `refusals`. A domain already published as planned is marked already_applied. `write_concurrency`
-// gives a provider's number of zones written at once.
+// when `reread`, and always when the plan read it from DNS), proves what they would publish against the
+// configuration over `mapper`'s DNS (a domain that fails gets apply_error and no job), and records drift and
+// safety problems in `refusals`. A domain already published as planned is marked already_applied.
+// `write_concurrency` gives a provider's number of zones written at once.
 Prepared prepare(std::vector<DomainRun>& runs, bool reread, plan::PolicyMapper& mapper,
                  const std::function<int(const std::string& provider)>& write_concurrency,
                  Refusals& refusals);

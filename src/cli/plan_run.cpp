@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <mutex>
@@ -29,16 +32,20 @@ using Clock = std::chrono::steady_clock;
 
 // Progress bars only help when there is a wait to watch.
 constexpr std::size_t k_progress_min_domains = 20;
+// Reads through an API that will take longer than this under its quota are announced.
+constexpr double k_quota_warning_seconds = 60;
 
 // Finds the domain's zone and reads what is published at its managed names.
-void read_live(DomainRun& run, ProviderSet& providers) {
+void read_live(DomainRun& run, ProviderSet& providers, plan::LiveReads& reads) {
   const config::DomainPolicy& policy = *run.policy;
   const Clock::time_point start = Clock::now();
   try {
     run.provider = &providers.get(policy.provider);
     run.result.zone = dns::normalize_name(policy.zone ? *policy.zone : run.provider->zone_for(policy.name));
+    const plan::ReadSource& source = providers.read_source(policy.provider);
+    run.live_from_dns = source.dns;
     plan::read_managed(run.live, policy.name, policy.chain_prefix, {},
-                       lister(*run.provider, run.result.zone));
+                       reads.lister(*run.provider, run.result.zone, source));
     for (const publish::TxtValue& value : run.live.other_values(policy.name))
       run.apex.other_txt.push_back(value.strings);
   } catch (const Error& e) {
@@ -49,8 +56,55 @@ void read_live(DomainRun& run, ProviderSet& providers) {
   run.read_seconds += seconds_since(start);
 }
 
+// Calls work(0) ... work(count - 1) on up to `workers` threads at once.
+void at_once(std::size_t count, int workers, const std::function<void(std::size_t)>& work) {
+  const std::size_t threads = std::min(count, static_cast<std::size_t>(std::max(1, workers)));
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (std::size_t i = next++; i < count; i = next++) work(i);
+    });
+  for (std::thread& thread : pool) thread.join();
+}
+
+// "60 requests a minute", "1200 requests per 5 minutes".
+std::string quota_text(const http::RateLimit& quota) {
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(quota.window).count();
+  const std::string requests = std::to_string(quota.capacity) + " requests ";
+  if (minutes == 1) return requests + "a minute";
+  if (minutes > 1) return requests + "per " + std::to_string(minutes) + " minutes";
+  return requests + "per " + std::to_string(quota.window.count()) + " ms";
+}
+
+// The one line plan says when reading through a provider's API will take long under its quota.
+void warn_of_quota(const config::Config& config, const std::vector<const config::DomainPolicy*>& selected) {
+  std::map<std::string, std::size_t> domains_of;
+  for (const config::DomainPolicy* policy : selected) ++domains_of[policy->provider];
+  for (const auto& [name, domains] : domains_of) {
+    const auto found = config.providers.find(name);
+    if (found == config.providers.end()) continue;
+    const providers::ProviderType* type = providers::find_provider_type(found->second.type);
+    if (!type || !type->quota || providers::plan_reads(found->second).dns) continue;
+    // A records request per zone, each domain in its own zone at worst; the first window's worth
+    // goes at once.
+    const http::RateLimit& quota = *type->quota;
+    if (domains <= quota.capacity) continue;
+    const double seconds = static_cast<double>(domains - quota.capacity) /
+                           static_cast<double>(quota.capacity) *
+                           std::chrono::duration<double>(quota.window).count();
+    if (seconds < k_quota_warning_seconds) continue;
+    const auto minutes = static_cast<long long>(std::ceil(seconds / 60));
+    std::cerr << "note: provider '" << name << "' reads " << domains << " domains through the " << type->name
+              << " API, about " << minutes << (minutes == 1 ? " minute" : " minutes") << " at its quota of "
+              << quota_text(quota) << "; plan_reads = \"dns\" in [providers." << name
+              << "] reads them from DNS with no API request (" << type->docs << ")\n";
+  }
+}
+
 // Turns the planner's result into the domain's changes.
-void diff_with_live(DomainRun& run, const plan::DomainPlan& desired, plan::PolicyMapper& mapper) {
+void diff_with_live(DomainRun& run, const plan::DomainPlan& desired, plan::PolicyMapper& mapper,
+                    const plan::ListFunction& read) {
   const config::DomainPolicy& policy = *run.policy;
   plan::PlannedDomain& result = run.result;
   result.lookups = desired.lookups;
@@ -83,8 +137,7 @@ void diff_with_live(DomainRun& run, const plan::DomainPlan& desired, plan::Polic
   try {
     std::vector<std::string> wanted;
     for (const plan::DesiredRecord& record : desired.records) wanted.push_back(record.name);
-    plan::read_managed(run.live, policy.name, policy.chain_prefix, wanted,
-                       lister(*run.provider, result.zone));
+    plan::read_managed(run.live, policy.name, policy.chain_prefix, wanted, read);
     plan::DomainDiff diff = plan::diff_domain(desired, policy.ttl, policy.chain_prefix, run.live);
     result.records = desired.records;
     result.changes = std::move(diff.changes);
@@ -280,6 +333,8 @@ publish::Provider& ProviderSet::get(const std::string& name) {
     if (config == m_config.providers.end()) throw Error("provider '" + name + "' is not configured");
     std::unique_ptr<publish::Provider> built = providers::create_provider(config->second, m_environment);
     m_write_concurrency[name] = providers::write_concurrency(config->second);
+    providers::PlanReads reads = providers::plan_reads(config->second);
+    m_read_sources[name] = plan::ReadSource{reads.dns, std::move(reads.servers)};
     return *(m_built[name] = std::move(built));
   } catch (const Error& e) {
     m_errors[name] = e.what();
@@ -329,8 +384,15 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
     runs[i].policy = selected[i];
     runs[i].result.domain = selected[i]->name;
     runs[i].result.provider = selected[i]->provider;
-    read_live(runs[i], m_providers);
+    // Built here, one thread: a provider that cannot be built fails its domains in read_live.
+    try {
+      m_providers.get(selected[i]->provider);
+    } catch (const Error&) {
+    }
   }
+  warn_of_quota(m_config, selected);
+  plan::LiveReads& reads = live_reads();
+  at_once(runs.size(), workers, [&](std::size_t i) { read_live(runs[i], m_providers, reads); });
 
   std::vector<config::DomainPolicy> to_plan;
   std::vector<std::size_t> planned_runs;
@@ -359,7 +421,9 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
     run.plan_seconds = timer.seconds(run.policy->name);
     // The safety check may evaluate what is published: its questions are the domain's too.
     const dns::QuestionTally questions;
-    diff_with_live(run, plans[i], mapper());
+    diff_with_live(
+        run, plans[i], mapper(),
+        reads.lister(*run.provider, run.result.zone, m_providers.read_source(run.policy->provider)));
     run.dns_queries += questions.count();
   }
   return runs;
@@ -373,13 +437,25 @@ plan::PolicyMapper& Session::mapper() {
   return *m_mapper;
 }
 
+plan::LiveReads& Session::live_reads() {
+  if (!m_reads) {
+    mapper();  // builds the resolver
+    plan::DnsReadOptions options;
+    options.timeout_ms = static_cast<int>(std::lround(m_globals.timeout_seconds * 1000));
+    options.tries = m_globals.retries + 1;
+    m_reads = std::make_unique<plan::LiveReads>(m_resolver->get(), m_resolver->offline(), options);
+  }
+  return *m_reads;
+}
+
 void Session::forget_dns() {
+  m_reads.reset();
   m_mapper.reset();
   m_resolver.reset();
 }
 
 std::uint64_t Session::dns_questions() const {
-  return m_resolver ? m_resolver->queries_sent() : 0;
+  return (m_resolver ? m_resolver->queries_sent() : 0) + (m_reads ? m_reads->dns_questions() : 0);
 }
 
 bool Session::offline() const {

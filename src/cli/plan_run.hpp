@@ -17,6 +17,7 @@
 #include "cli/context.hpp"
 #include "config/config.hpp"
 #include "plan/diff.hpp"
+#include "plan/live_reads.hpp"
 #include "plan/plan_file.hpp"
 #include "plan/planner.hpp"
 #include "providers/registry.hpp"
@@ -36,12 +37,15 @@ class ProviderSet {
   // How many zones apply writes at once through provider `name` (providers::write_concurrency);
   // the provider must have been built by get().
   int write_concurrency(const std::string& name) const { return m_write_concurrency.at(name); }
+  // Where plan reads provider `name`'s domains (its plan_reads settings); built by get() first.
+  const plan::ReadSource& read_source(const std::string& name) const { return m_read_sources.at(name); }
 
  private:
   const config::Config& m_config;
   providers::ProviderEnvironment m_environment;
   std::map<std::string, std::unique_ptr<publish::Provider>> m_built;
   std::map<std::string, int> m_write_concurrency;
+  std::map<std::string, plan::ReadSource> m_read_sources;
   std::map<std::string, std::string> m_errors;
 };
 
@@ -67,10 +71,11 @@ class Session {
   // Throws spfctl::Error for a name that is not configured, with the closest configured one.
   std::vector<const config::DomainPolicy*> select(const std::vector<std::string>& wanted) const;
 
-  // Plans `selected`: reads what each domain's provider publishes, plans every domain at once
-  // through the run's resolver, and diffs. A domain that fails gets result.error; the others go on.
-  // `progress`: draw a progress bar on stderr when there are many domains. `workers`: domains
-  // planned at once.
+  // Plans `selected`: reads what each domain's provider publishes (src/plan/live_reads.hpp), plans
+  // every domain at once through the run's resolver, and diffs. A domain that fails gets
+  // result.error; the others go on. `progress`: draw a progress bar on stderr when there are many
+  // domains. `workers`: domains read and planned at once. When reading through a provider's API
+  // will take long under its quota, says so in one line on stderr.
   std::vector<DomainRun> plan(const std::vector<const config::DomainPolicy*>& selected, bool progress,
                               int workers = k_default_workers);
 
@@ -80,9 +85,14 @@ class Session {
   // Drops every DNS answer and map the run holds: the next mapper() asks DNS afresh (after a person
   // took time to review, what apply proves must be what DNS says then).
   void forget_dns();
+  // How plan reads what is published, over the run's resolver; built on first use.
+  plan::LiveReads& live_reads();
 
-  // DNS questions the planner sent, and whether they were answered from zone files (--zone).
+  // DNS questions the planner sent (nameservers asked for plan_reads = "dns" included), and
+  // whether they were answered from zone files (--zone).
   std::uint64_t dns_questions() const;
+  // Zones whose TXT records plan read with one listing through their provider.
+  std::uint64_t zone_listings() const { return m_reads ? m_reads->zone_listings() : 0; }
   bool offline() const;
 
  private:
@@ -92,6 +102,7 @@ class Session {
   ProviderSet m_providers;
   std::unique_ptr<RunResolver> m_resolver;
   std::unique_ptr<plan::PolicyMapper> m_mapper;
+  std::unique_ptr<plan::LiveReads> m_reads;  // over m_resolver: reset with it
 };
 
 // The plan of `runs` as data (for --json and --out).

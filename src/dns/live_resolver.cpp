@@ -30,6 +30,10 @@ namespace {
 // UDP, larger ones over TCP.
 constexpr int k_edns_payload = 1232;
 constexpr int k_class_in = 1;
+// The header's third byte holds AA (authoritative answer).
+constexpr int k_header_bytes = 12;
+constexpr int k_flags_byte = 2;
+constexpr unsigned char k_aa_bit = 0x04;
 
 std::string question_text(std::string_view name, RrType type) {
   return std::string(name.empty() ? "." : name) + "/" + std::string(to_string(type));
@@ -234,6 +238,7 @@ class LiveResolver::Loop {
       m_servers_text += (m_servers_text.empty() ? "" : ", ") + server.to_string();
     m_timeout_ms = options.timeout_ms;
     m_tries = options.tries;
+    m_authoritative = options.authoritative;
 
     static std::once_flag library_once;
     static int library_status = ARES_SUCCESS;
@@ -246,7 +251,8 @@ class LiveResolver::Loop {
     // to move on to, so its answers are taken as they are and reported exactly.
     const std::size_t server_count = servers.empty() ? count_system_servers() : servers.size();
     ares_options ares{};
-    ares.flags = ARES_FLAG_EDNS | (server_count == 1 ? ARES_FLAG_NOCHECKRESP : 0);
+    ares.flags = ARES_FLAG_EDNS | (server_count == 1 ? ARES_FLAG_NOCHECKRESP : 0) |
+                 (options.authoritative ? ARES_FLAG_NORECURSE : 0);
     ares.ednspsz = k_edns_payload;
     ares.timeout = options.timeout_ms;
     ares.tries = options.tries;
@@ -415,7 +421,13 @@ class LiveResolver::Loop {
     Loop& loop = *question->loop;
     Answer answer;
     std::optional<std::string> follow;
-    if (status == ARES_SUCCESS) {
+    if (loop.m_authoritative && message != nullptr && length >= k_header_bytes &&
+        (message[k_flags_byte] & k_aa_bit) == 0 &&
+        (status == ARES_SUCCESS || status == ARES_ENODATA || status == ARES_ENOTFOUND)) {
+      answer.status = Status::servfail;
+      answer.detail = question_text(question->current, question->type) + ": " + loop.m_servers_text +
+                      " answered without authority (is it a nameserver of the zone?)";
+    } else if (status == ARES_SUCCESS) {
       follow = loop.read_answer(*question, message, length, answer);
     } else {
       loop.fail(*question, status, answer);
@@ -528,6 +540,7 @@ class LiveResolver::Loop {
 
   ares_channel m_channel = nullptr;
   std::string m_servers_text;
+  bool m_authoritative = false;
   int m_timeout_ms = 0;
   int m_tries = 0;
   int m_wake[2] = {-1, -1};

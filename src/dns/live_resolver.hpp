@@ -42,6 +42,10 @@ struct LiveResolverOptions {
   int timeout_ms = 2000;
   // Rounds of tries over the servers.
   int tries = 2;
+  // Ask as a client of authoritative servers: without recursion (RD clear), and take only answers
+  // the server gives with authority (AA set); any other answer is servfail, "answered without
+  // authority". For reading a zone's records from its own nameservers, never from a cache.
+  bool authoritative = false;
 };
 
 class LiveResolver : public Resolver {

@@ -50,6 +50,13 @@ class Provider {
   // and the API's message on failure.
   virtual std::vector<TxtRecordSet> list(std::string_view zone, const std::vector<std::string>& names) = 0;
 
+  // Every TXT record set in `zone`, read at once (one request, or one per page of the listing),
+  // for a plan reading many names of a zone; nullopt when the provider has no cheaper way to read
+  // a zone than list() (the caller then asks list()). Throws as list() does.
+  virtual std::optional<std::vector<TxtRecordSet>> list_zone(std::string_view /*zone*/) {
+    return std::nullopt;
+  }
+
   // Applies `changes` in the order given, each completely before the next. On failure throws
   // spfctl::Error (a ProviderError when the adapter knows why) saying which change failed; the
   // changes before it stay applied (apply again converges, since the plan is recomputed from what

@@ -119,6 +119,42 @@ TEMPLATE_TEST_CASE("a saved plan whose record changed at the provider since is s
   CHECK(work.account.writes() == writes);
 }
 
+TEMPLATE_TEST_CASE("a plan read from DNS is prepared from what the API shows, and refused where they differ",
+                   "[apply][prepare][reads]", CloudflareAccount, GoDaddyAccount) {
+  Workspace<TestType> work;
+  work.serve_zone("example.com", {{"example.com", {testing::k_old_spf, testing::k_verification}}});
+  work.provider_settings = "plan_reads = \"dns\"\n";
+  work.write_config(Workspace<TestType>::domain_block("example.com"));
+
+  // DNS and the API agree: the plan made from DNS becomes a job, after reading each name it
+  // writes through the API (prepare re-reads even when the plan is not a saved one).
+  {
+    Run<TestType> run(work);
+    REQUIRE(run.runs.at(0).result.status() == plan::DomainStatus::changes);
+    const std::size_t from = work.account.fake.server().request_count();
+    const apply::Prepared prepared = run.prepare(false);
+    CHECK(run.refusals.drift.empty());
+    CHECK(prepared.jobs.size() == 1);
+    const std::vector<std::string> reads = work.account.fake.server().targets(from);
+    CHECK(std::ranges::any_of(reads, [](const std::string& target) {
+      return target.starts_with("GET ") &&
+             (target.find("name=example.com") != std::string::npos || target.ends_with("/records/TXT/@"));
+    }));
+  }
+
+  // The API holds a value DNS does not show yet (a change made moments ago): the plan made from
+  // DNS is refused as stale, and nothing is written.
+  Run<TestType> run(work);
+  REQUIRE(run.runs.at(0).result.status() == plan::DomainStatus::changes);
+  run.edit_apex(testing::k_old_spf, "v=spf1 ip4:198.51.100.1 ip4:192.0.2.1 -all");
+  const std::size_t writes = work.account.writes();
+  const apply::Prepared prepared = run.prepare(false);
+  CHECK(prepared.jobs.empty());
+  REQUIRE(run.refusals.drift.size() == 1);
+  CHECK_THAT(run.refusals.drift[0], Contains("example.com"));
+  CHECK(work.account.writes() == writes);
+}
+
 TEMPLATE_TEST_CASE("a saved plan an earlier run already published is done, not stale", "[apply][prepare]",
                    CloudflareAccount, GoDaddyAccount) {
   Workspace<TestType> work;

@@ -124,6 +124,37 @@ TEST_CASE("cloudflare: the account's zones are listed once, page by page, whatev
   CHECK(harness.calls(from).size() == 3);
 }
 
+TEST_CASE("cloudflare: a zone's TXT records are listed at once, page by page",
+          "[providers][cloudflare][reads]") {
+  Harness harness;
+  harness.fake.add_record(k_zone, k_chain, "\"v=spf1 ip4:192.0.2.0/24 -all\"");
+  harness.fake.add_record(k_zone, "sub.example.com", "\"v=spf1 -all\"");
+  harness.fake.set_max_per_page(2);
+  auto provider = harness.provider();
+  const std::size_t from = harness.fake.server().requests().size();
+  const auto sets = provider->list_zone(k_zone);
+  REQUIRE(sets);
+  std::map<std::string, std::size_t> values;
+  for (const auto& set : *sets) values[set.name] = set.values.size();
+  CHECK(values == std::map<std::string, std::size_t>{{k_zone, testing::conformance_other_values().size()},
+                                                     {k_chain, 1},
+                                                     {"sub.example.com", 1}});
+  // The same sets list() gives name by name, ids included.
+  for (const auto& set : *sets) {
+    const auto one = provider->list(k_zone, {set.name});
+    REQUIRE(one.size() == 1);
+    CHECK(one[0].values == set.values);
+    CHECK(one[0].ids == set.ids);
+    CHECK(one[0].ttl == set.ttl);
+  }
+  const std::vector<std::string> targets = harness.fake.server().targets(from);
+  // The account's zones, then the zone's TXT records a page at a time.
+  REQUIRE(targets.size() >= 3);
+  CHECK_THAT(targets[0], Contains("/zones?per_page=50&page=1"));
+  CHECK_THAT(targets[1], Contains("/dns_records?type=TXT&per_page=5000&page=1"));
+  CHECK_THAT(targets[2], Contains("/dns_records?type=TXT&per_page=5000&page=2"));
+}
+
 TEST_CASE("cloudflare: the provider conformance suite", "[providers][cloudflare]") {
   Harness harness;
   harness.fake.set_max_per_page(2);  // the apex holds three records during the suite: two pages
@@ -475,7 +506,7 @@ TEST_CASE("cloudflare: settings and credentials are checked before any request",
       Contains("unknown setting 'tokn_env' in [providers.cf] (type cloudflare); did you mean 'token_env'?"));
   CHECK_THAT(message({{"token_env", "CF_API_TOKEN"}, {"colour", "blue"}}),
              Contains("unknown setting 'colour' in [providers.cf] (type cloudflare); it takes: token_env, "
-                      "api_url, timeout, "
+                      "api_url, timeout, plan_reads, plan_reads_server, "
                       "write_concurrency"));
   for (const char* timeout : {"0", "300.5", "1m", ""})
     CHECK_THAT(

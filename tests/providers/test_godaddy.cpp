@@ -132,6 +132,35 @@ TEST_CASE("godaddy: the account's domains are listed once, page by page, whateve
                                           "GET /v1/domains?limit=1000&marker=example.org"});
 }
 
+TEST_CASE("godaddy: a domain's TXT records are listed at once, 500 a page", "[providers][godaddy][reads]") {
+  Harness harness;
+  for (int i = 0; i < 600; ++i)
+    harness.fake.add_record(k_zone, "host" + std::to_string(i), "v=spf1 -all", 900);
+  harness.fake.add_record(k_zone, "_spf1", "v=spf1 ip4:192.0.2.0/24 -all");
+  auto provider = harness.provider();
+  const std::size_t from = harness.fake.server().requests().size();
+  const auto sets = provider->list_zone(k_zone);
+  REQUIRE(sets);
+  CHECK(sets->size() == 602);  // the apex, _spf1 and the 600 hosts; the A record is not read
+  std::map<std::string, std::vector<std::string>> values;
+  for (const auto& set : *sets)
+    for (const auto& value : set.values) values[set.name].push_back(value.joined());
+  CHECK(values.at(k_chain) == std::vector<std::string>{"v=spf1 ip4:192.0.2.0/24 -all"});
+  CHECK(values.at("host599.example.com") == std::vector<std::string>{"v=spf1 -all"});
+  // The apex as list() reads it.
+  const auto apex = provider->list(k_zone, {k_zone});
+  REQUIRE(apex.size() == 1);
+  const auto listed =
+      std::find_if(sets->begin(), sets->end(), [](const auto& set) { return set.name == k_zone; });
+  REQUIRE(listed != sets->end());
+  CHECK(listed->values == apex[0].values);
+  CHECK(listed->ttl == apex[0].ttl);
+  CHECK(harness.fake.server().targets(from) ==
+        std::vector<std::string>{"GET /v1/domains/example.com/records/TXT?offset=0&limit=500",
+                                 "GET /v1/domains/example.com/records/TXT?offset=500&limit=500",
+                                 "GET /v1/domains/example.com/records/TXT/@"});
+}
+
 TEST_CASE("godaddy: a write replaces all values at the name, so the others are written back",
           "[providers][godaddy]") {
   Harness harness;
@@ -400,7 +429,7 @@ TEST_CASE("godaddy: settings and credentials are checked before any request", "[
   CHECK_THAT(
       message({{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"colour", "blue"}}),
       Contains("unknown setting 'colour' in [providers.gd] (type godaddy); it takes: key_env, secret_env, "
-               "environment, api_url, timeout, write_concurrency"));
+               "environment, api_url, timeout, plan_reads, plan_reads_server, write_concurrency"));
   for (const char* timeout : {"0", "301", "soon", "-5"})
     CHECK_THAT(message({{"key_env", "GD_KEY"}, {"secret_env", "GD_SECRET"}, {"timeout", timeout}}),
                Contains("spfctl.toml:10:1: timeout in [providers.gd] must be a number of seconds above 0 and "

@@ -11,6 +11,9 @@ GoDaddyFake::GoDaddyFake(std::string key, std::string secret)
                wrap([this](const httplib::Request& req, httplib::Response& res) { list_domains(req, res); }));
   m_server.get(domain,
                wrap([this](const httplib::Request& req, httplib::Response& res) { get_domain(req, res); }));
+  m_server.get(domain + "/records/([^/]+)", wrap([this](const httplib::Request& req, httplib::Response& res) {
+                 get_records_of_type(req, res);
+               }));
   m_server.get(records,
                wrap([this](const httplib::Request& req, httplib::Response& res) { get_records(req, res); }));
   m_server.put(records,

@@ -6,7 +6,9 @@
 //     that accounts without Domains API access get;
 //   - GET /v1/domains?limit=&marker= (the account's domains in name order, after the marker);
 //   - GET /v1/domains/{domain} (404 UNKNOWN_DOMAIN for a domain not in the account);
-//   - GET /v1/domains/{domain}/records/{type}/{name} with relative names ("@" for the apex);
+//   - GET /v1/domains/{domain}/records/{type}?offset=&limit= (every name's, paged; offset counts
+//     records) and GET /v1/domains/{domain}/records/{type}/{name} with relative names ("@" for
+//     the apex);
 //   - PUT of the same path with a JSON array REPLACES every record of that type and name;
 //   - DELETE of the same path removes every record of that type and name;
 //   - data stored unquoted, as given; TTL at least 600; 422 INVALID_BODY with "fields" for a body
@@ -60,6 +62,15 @@ class GoDaddyFake : public ApiFake {
                   std::uint32_t ttl = 3600, const std::string& type = "TXT") {
     std::lock_guard lock(m_mutex);
     m_domains[domain].push_back({type, name, data, ttl});
+  }
+
+  // Changes the data `from` at `name` to `to`, as an edit in GoDaddy's control panel would (setup:
+  // not journalled).
+  void edit_record(const std::string& domain, const std::string& name, const std::string& from,
+                   const std::string& to) {
+    std::lock_guard lock(m_mutex);
+    for (Record& record : m_domains[domain])
+      if (record.name == name && record.data == from) record.data = to;
   }
 
   // The records of `domain`; only those of `type` at `name` when given.
@@ -201,6 +212,25 @@ class GoDaddyFake : public ApiFake {
       if (record.type == req.matches[2] && record.name == req.matches[3])
         out.push_back(
             {{"data", record.data}, {"name", record.name}, {"ttl", record.ttl}, {"type", record.type}});
+    answer(res, 200, out);
+  }
+
+  // GET /v1/domains/{domain}/records/{type}?offset=N&limit=M: the records of that type, every name.
+  void get_records_of_type(const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(m_mutex);
+    auto* records = domain_of(req, res);
+    if (!records) return;
+    const std::size_t offset = req.has_param("offset") ? std::stoul(req.get_param_value("offset")) : 0;
+    const std::size_t limit = req.has_param("limit") ? std::stoul(req.get_param_value("limit")) : 500;
+    json out = json::array();
+    std::size_t seen = 0;
+    for (const auto& record : *records) {
+      if (record.type != req.matches[2]) continue;
+      if (seen++ < offset) continue;
+      if (out.size() == limit) break;
+      out.push_back(
+          {{"data", record.data}, {"name", record.name}, {"ttl", record.ttl}, {"type", record.type}});
+    }
     answer(res, 200, out);
   }
 

@@ -4,9 +4,8 @@
 // `others` TXT values below and hands over a provider pointed at it.
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,8 +16,7 @@ namespace spfctl::testing {
 
 // The non-SPF TXT values the backend's zone must hold at its apex before the suite runs.
 inline std::vector<providers::TxtValue> conformance_other_values() {
-  return {{{"google-site-verification=3kq1dI4xN3W0vOfPzT0bq8bm3e0fJt7Zbq9W2aJmX0E"}},
-          {{"MS=ms48223017"}}};
+  return {{{"google-site-verification=3kq1dI4xN3W0vOfPzT0bq8bm3e0fJt7Zbq9W2aJmX0E"}}, {{"MS=ms48223017"}}};
 }
 
 struct ConformanceOptions {
@@ -31,7 +29,9 @@ struct ConformanceOptions {
 
 namespace conformance_detail {
 
-inline std::string joined(const providers::TxtValue& v) { return v.joined(); }
+inline std::string joined(const providers::TxtValue& v) {
+  return v.joined();
+}
 
 inline const providers::TxtRecordSet* find_set(const std::vector<providers::TxtRecordSet>& sets,
                                                const std::string& name) {

@@ -5,6 +5,7 @@
 // without starting spfctl.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -82,7 +83,8 @@ struct Workspace {
   TempDir dir{"spfctl-session"};
   cli::GlobalOptions globals;
   std::map<std::string, std::string> variables = account.variables();
-  std::vector<std::chrono::milliseconds> sleeps;
+  std::atomic<int> retries{0};  // requests the HTTP client sent again (at once: no waiting here)
+  std::string provider_settings;  // more settings of [providers.dns], e.g. plan_reads = "dns"
 
   // A [[domain]] at the fake: the senders zone's include and one address of its own.
   static std::string domain_block(const std::string& name, const std::string& extra = "") {
@@ -106,8 +108,19 @@ struct Workspace {
 
   // Rewrites the configuration: the fake's provider block and `domains`.
   void write_config(const std::string& domains) {
-    globals.config = dir.write("spfctl.toml", "[providers.dns]\ntype = \"" + std::string(Account::type) +
-                                                  "\"\n" + account.settings() + "\n" + domains);
+    globals.config =
+        dir.write("spfctl.toml", "[providers.dns]\ntype = \"" + std::string(Account::type) + "\"\n" +
+                                     account.settings() + provider_settings + "\n" + domains);
+  }
+
+  // A zone file answering for `zone` as its nameservers would (the run reads it with --zone):
+  // the SOA, NS, and `txt` (name -> values).
+  void serve_zone(const std::string& zone, const std::map<std::string, std::vector<std::string>>& txt) {
+    std::string text = "$ORIGIN " + zone + ".\n$TTL 3600\n@ IN SOA ns." + zone + ". hostmaster." + zone +
+                       ". 1 3600 600 86400 300\n@ IN NS ns." + zone + ".\n";
+    for (const auto& [name, values] : txt)
+      for (const std::string& value : values) text += name + ". IN TXT \"" + value + "\"\n";
+    globals.zones.push_back(dir.write(zone + ".zone", text));
   }
 
   providers::ProviderEnvironment environment() {
@@ -119,7 +132,7 @@ struct Workspace {
     };
     using namespace std::chrono_literals;
     out.http = std::make_shared<http::CurlHttpClient>(http::CurlOptions{1000ms, 5000ms, ""});
-    out.sleep = [this](std::chrono::milliseconds delay) { sleeps.push_back(delay); };
+    out.sleep = [this](std::chrono::milliseconds) { ++retries; };  // domains are read from many threads
     out.rate_limiter =
         std::make_shared<http::RateLimiter>(http::RateLimit{100000, std::chrono::milliseconds(1)});
     return out;
