@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace spfctl::bench {
 
@@ -20,6 +22,15 @@ inline constexpr std::string_view k_workload_zone = "example";
 // `seed`. Domain i depends only on (seed, i): the first 100 domains of a 10,000-domain workload are
 // the 100 domains of a 100-domain one.
 std::string workload_config(std::size_t count, std::uint64_t seed);
+
+// The same, each domain published through provider `provider` (its [providers.NAME] is the
+// caller's to add).
+std::string workload_config(std::size_t count, std::uint64_t seed, std::string_view provider);
+
+// Each of the first `count` domains' name and the TXT values its apex publishes (as in
+// workload_zone()), for seeding a provider's API with the same data.
+std::vector<std::pair<std::string, std::vector<std::string>>> workload_apex_txt(std::size_t count,
+                                                                                std::uint64_t seed);
 
 // The master file of the zone "example." (SOA and NS included) with the DNS data of the first
 // `count` domains for `seed`, and the mail hosts they share.

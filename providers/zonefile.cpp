@@ -138,20 +138,28 @@ std::vector<TxtRecordSet> ZoneFileProvider::list(std::string_view zone,
     throw Error("no zone file " + util::quoted(path.string()) + " for the zone " +
                 util::quoted(dns::normalize_name(zone)) +
                 " (create it, or check the domain's zone and the provider's directory)");
-  std::shared_ptr<const ZoneTxt> parsed;
+  std::shared_ptr<Parsed> slot;
   {
     const std::lock_guard lock(m_mutex);
-    if (const auto found = m_parsed.find(path);
-        stamp && found != m_parsed.end() && found->second.first == *stamp)
-      parsed = found->second.second;
+    std::shared_ptr<Parsed>& found = m_parsed[path];
+    if (!found) found = std::make_shared<Parsed>();
+    slot = found;
   }
-  if (!parsed) {
-    // Read after taking the stamp: a change in between is seen as a change at the next list().
-    parsed = std::make_shared<const ZoneTxt>(
-        dns::parse_zone(read_text(path), path.string(), dns::normalize_name(zone)));
-    const std::lock_guard lock(m_mutex);
-    ++m_files_parsed;
-    if (stamp) m_parsed[path] = {*stamp, parsed};
+  std::shared_ptr<const ZoneTxt> parsed;
+  {
+    // Held while parsing: the zone's other domains wait for this parse rather than parse it too.
+    const std::lock_guard lock(slot->mutex);
+    if (stamp && slot->txt && slot->stamp == *stamp) {
+      parsed = slot->txt;
+    } else {
+      // Read after taking the stamp: a change in between is seen as a change at the next list().
+      parsed = std::make_shared<const ZoneTxt>(
+          dns::parse_zone(read_text(path), path.string(), dns::normalize_name(zone)));
+      slot->stamp = stamp;
+      slot->txt = stamp ? parsed : nullptr;
+      const std::lock_guard count(m_mutex);
+      ++m_files_parsed;
+    }
   }
   return parsed->sets(names);
 }

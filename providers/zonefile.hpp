@@ -75,8 +75,15 @@ class ZoneFileProvider : public Provider {
  private:
   std::filesystem::path m_directory;
   std::function<std::uint32_t()> m_today;
+  // A file's parse: domains of one zone asking at once wait for the one parse (its mutex).
+  struct Parsed {
+    std::mutex mutex;
+    std::optional<FileStamp> stamp;  // of the file parsed
+    std::shared_ptr<const ZoneTxt> txt;
+  };
+
   mutable std::mutex m_mutex;  // guards what follows: domains of different zones list at once
-  std::map<std::filesystem::path, std::pair<FileStamp, std::shared_ptr<const ZoneTxt>>> m_parsed;
+  std::map<std::filesystem::path, std::shared_ptr<Parsed>> m_parsed;
   std::optional<std::pair<FileStamp, std::set<std::string>>> m_apexes;  // the zones the directory holds
   std::size_t m_files_parsed = 0;
   std::size_t m_directory_listings = 0;

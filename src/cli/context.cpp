@@ -40,7 +40,9 @@ RunResolver::RunResolver(const GlobalOptions& globals) {
     options.servers = globals.resolvers;
     options.timeout_ms = static_cast<int>(std::lround(globals.timeout_seconds * 1000));
     options.tries = globals.retries + 1;
-    m_source = std::make_unique<dns::LiveResolver>(options);
+    auto live = std::make_unique<dns::LiveResolver>(options);
+    m_live = live.get();
+    m_source = std::move(live);
   }
   m_cache = std::make_unique<dns::CachingResolver>(*m_source);
 }

@@ -7,6 +7,7 @@
 
 #include "cli/app.hpp"
 #include "dns/caching_resolver.hpp"
+#include "dns/live_resolver.hpp"
 #include "dns/resolver.hpp"
 
 namespace spfctl::cli {
@@ -21,9 +22,12 @@ class RunResolver {
   dns::Resolver& get() { return *m_cache; }
   std::uint64_t queries_sent() const { return m_cache->queries_sent(); }
   bool offline() const { return m_offline; }
+  // TCP connections the live resolver opened (answers over 1232 bytes); 0 offline.
+  std::uint64_t tcp_connections() const { return m_live ? m_live->tcp_connections() : 0; }
 
  private:
   std::unique_ptr<dns::Resolver> m_source;
+  const dns::LiveResolver* m_live = nullptr;  // m_source, when it is the live resolver
   std::unique_ptr<dns::CachingResolver> m_cache;
   bool m_offline = false;
 };

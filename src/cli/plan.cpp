@@ -44,8 +44,12 @@ int run_plan(const GlobalOptions& globals, const PlanOptions& options) {
                 << (run.plan_seconds ? "in " + format_seconds(*run.plan_seconds) : std::string("(not timed)"))
                 << ", " << run.dns_queries << " DNS questions\n";
     std::cerr << "spfctl: " << session.dns_questions() << " DNS questions sent"
-              << (session.offline() ? " (answered from zone files)" : "") << "; "
-              << format_seconds(seconds_since(run_start)) << " in all\n";
+              << (session.offline() ? " (answered from zone files)"
+                                    : ", " + std::to_string(session.dns_tcp_connections()) + " over TCP")
+              << (session.zone_listings() > 0 ? ", " + std::to_string(session.zone_listings()) +
+                                                    " zones' TXT records listed through providers"
+                                              : std::string())
+              << "; " << format_seconds(seconds_since(run_start)) << " in all\n";
   }
   if (any_error) return 1;
   return any_changes && options.detailed_exitcode ? 2 : 0;

@@ -416,16 +416,18 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
         timer.finish();
         progress.update(done, total);
       });
-  for (std::size_t i = 0; i < plans.size() && i < planned_runs.size(); ++i) {
+  // Diffed on the workers too: the safety check may ask DNS about what is published.
+  plan::PolicyMapper& policy_mapper = mapper();
+  at_once(std::min(plans.size(), planned_runs.size()), workers, [&](std::size_t i) {
     DomainRun& run = runs[planned_runs[i]];
     run.plan_seconds = timer.seconds(run.policy->name);
-    // The safety check may evaluate what is published: its questions are the domain's too.
+    // The safety check's questions are the domain's too.
     const dns::QuestionTally questions;
     diff_with_live(
-        run, plans[i], mapper(),
+        run, plans[i], policy_mapper,
         reads.lister(*run.provider, run.result.zone, m_providers.read_source(run.policy->provider)));
     run.dns_queries += questions.count();
-  }
+  });
   return runs;
 }
 

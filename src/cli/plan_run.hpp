@@ -91,6 +91,8 @@ class Session {
   // DNS questions the planner sent (nameservers asked for plan_reads = "dns" included), and
   // whether they were answered from zone files (--zone).
   std::uint64_t dns_questions() const;
+  // TCP connections the run's resolver opened for answers too large for UDP.
+  std::uint64_t dns_tcp_connections() const { return m_resolver ? m_resolver->tcp_connections() : 0; }
   // Zones whose TXT records plan read with one listing through their provider.
   std::uint64_t zone_listings() const { return m_reads ? m_reads->zone_listings() : 0; }
   bool offline() const;

@@ -1,11 +1,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "config/config.hpp"
 #include "dns/zone_file.hpp"
@@ -383,6 +385,27 @@ TEST_CASE("the zone-file provider parses a zone once and lists the directory onc
         "$ORIGIN example.org.\n@ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n");
   CHECK(provider.zone_for("www.example.org") == "example.org");
   CHECK(provider.directory_listings() == 2);
+}
+
+TEST_CASE("the zone-file provider parses a zone once when many domains of it are read at once",
+          "[providers][zonefile]") {
+  TempDir dir("zonefile");
+  std::string zone = "$ORIGIN example.com.\n$TTL 3600\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n";
+  for (int i = 0; i < 2000; ++i)
+    zone += "client" + std::to_string(i) + " IN TXT \"v=spf1 ip4:192.0.2." + std::to_string(i % 250) +
+            " -all\"\n";
+  write(dir.path / "example.com.zone", zone);
+  ZoneFileProvider provider(dir.path, [] { return k_today; });
+  std::atomic<int> found{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t)
+    threads.emplace_back([&, t] {
+      found += static_cast<int>(
+          provider.list("example.com", {"client" + std::to_string(t) + ".example.com"}).size());
+    });
+  for (std::thread& thread : threads) thread.join();
+  CHECK(found == 16);
+  CHECK(provider.files_parsed() == 1);
 }
 
 TEST_CASE("zone-file provider settings: directory relative to the configuration", "[providers][zonefile]") {

@@ -22,8 +22,11 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   ~TempDir() {
     std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
+    if (!m_kept) std::filesystem::remove_all(dir, ignored);
   }
+
+  // Leaves the directory in place when this object goes (to look at it afterwards).
+  void keep() { m_kept = true; }
 
   // Writes `text` to `name` in the directory and returns the file's path.
   std::string write(const std::string& name, const std::string& text) const {
@@ -32,6 +35,9 @@ class TempDir {
   }
 
   std::filesystem::path dir;
+
+ private:
+  bool m_kept = false;
 };
 
 }  // namespace spfctl::testing
