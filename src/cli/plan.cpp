@@ -21,19 +21,21 @@ int run_plan(const GlobalOptions& globals, const PlanOptions& options) {
   Session session(globals);
   const std::vector<const config::DomainPolicy*> selected = session.select(options.domains);
   const std::vector<DomainRun> runs = session.plan(selected, !globals.quiet, options.workers);
-  const plan::Plan plan = to_plan(runs, session.config_sha256());
   bool any_error = false;
   bool any_changes = false;
   for (const DomainRun& run : runs) {
     any_error = any_error || run.result.status() == plan::DomainStatus::error;
     any_changes = any_changes || run.result.status() == plan::DomainStatus::changes;
   }
-  if (!options.out.empty()) plan::write_plan_file(options.out, plan);
+  // The plan as data only when it is written or shown as JSON: it copies every domain's result.
+  if (!options.out.empty() || globals.json) {
+    const plan::Plan plan = to_plan(runs, session.config_sha256());
+    if (!options.out.empty()) plan::write_plan_file(options.out, plan);
+    if (globals.json) std::cout << plan::to_json_text(plan);
+  }
 
   const Style style(globals);
-  if (globals.json) {
-    std::cout << plan::to_json_text(plan);
-  } else {
+  if (!globals.json) {
     print_plan(std::cout, style, runs, globals.quiet);
     if (!options.out.empty() && !globals.quiet) std::cout << "plan written to " << options.out << "\n";
   }

@@ -103,7 +103,7 @@ void warn_of_quota(const config::Config& config, const std::vector<const config:
 }
 
 // Turns the planner's result into the domain's changes.
-void diff_with_live(DomainRun& run, const plan::DomainPlan& desired, plan::PolicyMapper& mapper,
+void diff_with_live(DomainRun& run, plan::DomainPlan& desired, plan::PolicyMapper& mapper,
                     const plan::ListFunction& read) {
   const config::DomainPolicy& policy = *run.policy;
   plan::PlannedDomain& result = run.result;
@@ -111,9 +111,9 @@ void diff_with_live(DomainRun& run, const plan::DomainPlan& desired, plan::Polic
   result.void_lookups = desired.void_lookups;
   result.lookups_unflattened = desired.lookups_unflattened;
   result.equivalent = desired.equivalent;
-  result.flattened = desired.flattened;
-  result.notes = desired.notes;
-  result.warnings = desired.warnings;
+  result.flattened = std::move(desired.flattened);
+  result.notes = std::move(desired.notes);
+  result.warnings = std::move(desired.warnings);
   run.dns_queries = desired.dns_queries;
   if (!desired.ok()) {
     result.error = desired.error;
@@ -139,7 +139,7 @@ void diff_with_live(DomainRun& run, const plan::DomainPlan& desired, plan::Polic
     for (const plan::DesiredRecord& record : desired.records) wanted.push_back(record.name);
     plan::read_managed(run.live, policy.name, policy.chain_prefix, wanted, read);
     plan::DomainDiff diff = plan::diff_domain(desired, policy.ttl, policy.chain_prefix, run.live);
-    result.records = desired.records;
+    result.records = std::move(desired.records);
     result.changes = std::move(diff.changes);
     result.notes.insert(result.notes.end(), diff.notes.begin(), diff.notes.end());
     // Reviewers see in the plan what apply will refuse without --force.
@@ -394,18 +394,18 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
   plan::LiveReads& reads = live_reads();
   at_once(runs.size(), workers, [&](std::size_t i) { read_live(runs[i], m_providers, reads); });
 
-  std::vector<config::DomainPolicy> to_plan;
+  std::vector<const config::DomainPolicy*> to_plan;
   std::vector<std::size_t> planned_runs;
   std::map<std::string, const plan::ApexContext*> apex_of_domain;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (!runs[i].result.error.empty()) continue;
-    to_plan.push_back(*runs[i].policy);
+    to_plan.push_back(runs[i].policy);
     planned_runs.push_back(i);
     apex_of_domain[runs[i].policy->name] = &runs[i].apex;
   }
   ProgressBar progress(show_progress && isatty(STDERR_FILENO) && to_plan.size() > k_progress_min_domains);
   PlanTimer timer;
-  const std::vector<plan::DomainPlan> plans = plan::plan_domains(
+  std::vector<plan::DomainPlan> plans = plan::plan_domains(
       mapper(), to_plan,
       [&](const config::DomainPolicy& policy) {
         timer.start(policy.name);

@@ -59,20 +59,21 @@ DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf:
   DomainPlan plan;
   plan.domain = dns::normalize_name(domain);
   const dns::QuestionTally questions;  // this domain's, whatever other domains ask meanwhile
-  auto done = [&]() -> DomainPlan& {
-    plan.dns_queries = questions.count();
-    return plan;
+  // Every return is `return done(plan)`: the plan moved out, never copied.
+  auto done = [&](DomainPlan& finished) -> DomainPlan&& {
+    finished.dns_queries = questions.count();
+    return std::move(finished);
   };
 
   const RecordMap policy = mapper.evaluate(intended, plan.domain);
   if (!policy.ok()) {
     plan.error = policy.error;
-    return done();
+    return done(plan);
   }
   plan.lookups_unflattened = policy.lookups;
   if (std::string error = breadth_error(policy, intended, settings); !error.empty()) {
     plan.error = std::move(error);
-    return done();
+    return done(plan);
   }
   warn_about_terms(plan, intended, policy);
 
@@ -86,7 +87,7 @@ DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf:
   Flattening flattening = flatten(plan.domain, intended, policy, settings, other_txt);
   if (!flattening.error.empty()) {
     plan.error = flattening.error;
-    return done();
+    return done(plan);
   }
   for (std::size_t i : flattening.flattened) plan.flattened.push_back(spf::to_string(intended.terms[i]));
   plan.notes = std::move(flattening.notes);
@@ -94,13 +95,13 @@ DomainPlan plan_record(PolicyMapper& mapper, std::string_view domain, const spf:
   const Proof proof = prove(mapper, plan.domain, policy.map, flattening.records, other_txt, settings);
   if (!proof.equivalent) {
     plan.error = proof.error;
-    return done();
+    return done(plan);
   }
   plan.records = std::move(flattening.records);
   plan.lookups = proof.lookups;
   plan.void_lookups = proof.void_lookups;
   plan.equivalent = true;
-  return done();
+  return done(plan);
 }
 
 DomainPlan plan_domain(dns::Resolver& resolver, const config::DomainPolicy& policy, const ApexContext& apex) {
@@ -112,12 +113,23 @@ std::vector<DomainPlan> plan_domains(PolicyMapper& mapper, const std::vector<con
                                      const std::function<ApexContext(const config::DomainPolicy&)>& apex_of,
                                      int threads,
                                      const std::function<void(std::size_t, std::size_t)>& progress) {
+  std::vector<const config::DomainPolicy*> pointers;
+  pointers.reserve(policies.size());
+  for (const config::DomainPolicy& policy : policies) pointers.push_back(&policy);
+  return plan_domains(mapper, pointers, apex_of, threads, progress);
+}
+
+std::vector<DomainPlan> plan_domains(PolicyMapper& mapper,
+                                     const std::vector<const config::DomainPolicy*>& policies,
+                                     const std::function<ApexContext(const config::DomainPolicy&)>& apex_of,
+                                     int threads,
+                                     const std::function<void(std::size_t, std::size_t)>& progress) {
   std::vector<DomainPlan> plans(policies.size());
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> finished{0};
   auto work = [&] {
     for (std::size_t i = next++; i < policies.size(); i = next++) {
-      const config::DomainPolicy& policy = policies[i];
+      const config::DomainPolicy& policy = *policies[i];
       try {
         plans[i] = plan_policy(mapper, policy, apex_of ? apex_of(policy) : ApexContext{});
       } catch (const std::exception& e) {

@@ -42,6 +42,12 @@ std::vector<DomainPlan> plan_domains(PolicyMapper& mapper, const std::vector<con
                                      const std::function<ApexContext(const config::DomainPolicy&)>& apex_of,
                                      int threads,
                                      const std::function<void(std::size_t, std::size_t)>& progress = {});
+// The same over policies held elsewhere (the configuration's), not copied.
+std::vector<DomainPlan> plan_domains(PolicyMapper& mapper,
+                                     const std::vector<const config::DomainPolicy*>& policies,
+                                     const std::function<ApexContext(const config::DomainPolicy&)>& apex_of,
+                                     int threads,
+                                     const std::function<void(std::size_t, std::size_t)>& progress = {});
 
 // Proves that `state` (the TXT records a plan leaves at the domain's managed names) publishes the
 // configured `policy`, over the mapper's snapshot as it is now: the configured senders evaluated

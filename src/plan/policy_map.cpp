@@ -197,7 +197,8 @@ RecordMap Walker::fetch(const std::string& name) {
     case spf::Selection::found:
       break;
   }
-  const spf::ParseResult parsed = spf::parse_record(selected.text);
+  const std::shared_ptr<const spf::ParseResult> shared = spf::parse_record_shared(selected.text);
+  const spf::ParseResult& parsed = *shared;
   if (!parsed) {
     out.error = "the SPF record at " + name + " does not parse (" + parsed.error().message + ")";
     return out;

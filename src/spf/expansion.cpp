@@ -140,7 +140,8 @@ ExpansionNode Expander::node(const std::string& domain, const std::string& via, 
   check_sizes(n);
   if (report_selection(n, parent)) return n;
 
-  ParseResult parsed = parse_record(n.record_text);
+  const std::shared_ptr<const ParseResult> shared = parse_record_shared(n.record_text);
+  const ParseResult& parsed = *shared;
   if (!parsed) {
     n.parse_error = parsed.error();
     problem(Severity::error, n.domain,

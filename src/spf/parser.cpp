@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 
 #include "spf/macro.hpp"
@@ -287,6 +290,44 @@ std::string format_parse_error(std::string_view text, const ParseError& error) {
   std::string out = error.message + "\n" + printable(text) + "\n" + std::string(column, ' ') + "^";
   if (width > 1) out += std::string(width - 1, '~');
   return out;
+}
+
+namespace {
+
+// The cache of parse_record_shared(), in shards so that many planner threads rarely wait on one
+// another.
+class ParseCache {
+ public:
+  std::shared_ptr<const ParseResult> get(std::string_view text) {
+    if (text.size() > k_parse_cache_text_bytes)
+      return std::make_shared<const ParseResult>(parse_record(text));
+    Shard& shard = m_shards[std::hash<std::string_view>{}(text) % k_shards];
+    {
+      const std::lock_guard lock(shard.mutex);
+      if (const auto found = shard.parsed.find(std::string(text)); found != shard.parsed.end())
+        return found->second;
+    }
+    auto parsed = std::make_shared<const ParseResult>(parse_record(text));
+    const std::lock_guard lock(shard.mutex);
+    if (shard.parsed.size() < k_parse_cache_entries / k_shards)
+      shard.parsed.emplace(std::string(text), parsed);
+    return parsed;
+  }
+
+ private:
+  static constexpr std::size_t k_shards = 16;
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::shared_ptr<const ParseResult>> parsed;
+  };
+  Shard m_shards[k_shards];
+};
+
+}  // namespace
+
+std::shared_ptr<const ParseResult> parse_record_shared(std::string_view text) {
+  static ParseCache cache;
+  return cache.get(text);
 }
 
 }  // namespace spfctl::spf

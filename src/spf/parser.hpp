@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -38,6 +39,15 @@ struct ParseResult {
 //   explanation text.
 // The first problem found is returned; terms are checked left to right.
 ParseResult parse_record(std::string_view text);
+
+// parse_record() for records met again and again in one run (a sender's record, fetched for every
+// domain that includes it): each distinct text is parsed once per process and the result shared.
+// Thread-safe. At most k_parse_cache_entries texts (of at most k_parse_cache_text_bytes) are kept,
+// the first met (senders' records are met by the first domains planned), so neither hostile DNS nor
+// many domains' own records grow it without bound (a few MB); beyond that, texts are parsed each time.
+inline constexpr std::size_t k_parse_cache_entries = 4096;
+inline constexpr std::size_t k_parse_cache_text_bytes = 4096;
+std::shared_ptr<const ParseResult> parse_record_shared(std::string_view text);
 
 // The error as a message followed by the record and a caret line under the bad term, e.g.
 //   ip4 CIDR length 33 out of range (0-32) in 'ip4:192.0.2.1/33'

@@ -326,3 +326,19 @@ TEST_CASE("printer round-trips every record of the suite and of realworld.zone",
   }
   CHECK(spf_records > 20);
 }
+
+TEST_CASE("a record parsed again is shared, within a bound", "[spf][parser]") {
+  const std::string text = "v=spf1 include:_spf.google.com ip4:192.0.2.0/24 -all";
+  const auto first = spfctl::spf::parse_record_shared(text);
+  const auto again = spfctl::spf::parse_record_shared(text);
+  CHECK(first == again);  // parsed once
+  REQUIRE(first->ok());
+  CHECK(first->record().terms.size() == spfctl::spf::parse_record(text).record().terms.size());
+  // A bad record is shared with its error.
+  const auto bad = spfctl::spf::parse_record_shared("v=spf1 include -all");
+  REQUIRE_FALSE(bad->ok());
+  CHECK(bad->error().message == spfctl::spf::parse_record("v=spf1 include -all").error().message);
+  // Texts beyond the size kept are parsed each time, never kept.
+  const std::string long_text = "v=spf1 " + std::string(spfctl::spf::k_parse_cache_text_bytes, 'a') + " -all";
+  CHECK(spfctl::spf::parse_record_shared(long_text) != spfctl::spf::parse_record_shared(long_text));
+}
