@@ -20,6 +20,7 @@ class RunResolver {
  public:
   explicit RunResolver(const GlobalOptions& globals);
   dns::Resolver& get() { return *m_cache; }
+  dns::CachingResolver& cache() { return *m_cache; }
   std::uint64_t queries_sent() const { return m_cache->queries_sent(); }
   bool offline() const { return m_offline; }
   // TCP connections the live resolver opened (answers over 1232 bytes); 0 offline.

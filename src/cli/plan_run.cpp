@@ -18,7 +18,10 @@
 #include "dns/caching_resolver.hpp"
 #include "dns/resolver.hpp"
 #include "error.hpp"
+#include "plan/flatten.hpp"
+#include "plan/prefetch.hpp"
 #include "spf/counts.hpp"
+#include "spf/parser.hpp"
 #include "util/text.hpp"
 
 namespace spfctl::cli {
@@ -403,6 +406,21 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
     planned_runs.push_back(i);
     apex_of_domain[runs[i].policy->name] = &runs[i].apex;
   }
+  // Every domain's sender tree asked ahead, level by level, so planning finds its answers cached.
+  std::vector<std::uint64_t> asked_ahead;
+  if (!m_resolver->offline()) {
+    std::vector<plan::PrefetchTarget> targets;
+    for (const std::size_t i : planned_runs) {
+      plan::PrefetchTarget target{runs[i].policy->name, {}};
+      if (plan::IntendedRecord intended = plan::intended_record(*runs[i].policy); intended.record)
+        target.records.push_back(std::move(*intended.record));
+      for (const publish::TxtValue& value : runs[i].live.spf_values(runs[i].policy->name))
+        if (const auto parsed = spf::parse_record_shared(value.joined()); parsed->ok())
+          target.records.push_back(parsed->record());
+      targets.push_back(std::move(target));
+    }
+    asked_ahead = plan::prefetch(m_resolver->cache(), targets);
+  }
   ProgressBar progress(show_progress && isatty(STDERR_FILENO) && to_plan.size() > k_progress_min_domains);
   PlanTimer timer;
   std::vector<plan::DomainPlan> plans = plan::plan_domains(
@@ -426,7 +444,7 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
     diff_with_live(
         run, plans[i], policy_mapper,
         reads.lister(*run.provider, run.result.zone, m_providers.read_source(run.policy->provider)));
-    run.dns_queries += questions.count();
+    run.dns_queries += questions.count() + (i < asked_ahead.size() ? asked_ahead[i] : 0);
   });
   return runs;
 }

@@ -43,6 +43,16 @@ class CachingResolver : public Resolver {
   // threads asking while that question is still in flight, waits for and shares its answer. An
   // exception thrown by `inner` is shared the same way.
   Answer query(std::string_view name, RrType type) override;
+  // The same for many questions: those not yet asked go to `inner` together (Resolver::query_all);
+  // `sent` (when given) says, for each question, whether this call asked it of `inner`.
+  std::vector<Answer> query_all(const std::vector<std::pair<std::string, RrType>>& questions) override {
+    return query_all(questions, nullptr);
+  }
+  std::vector<Answer> query_all(const std::vector<std::pair<std::string, RrType>>& questions,
+                                std::vector<bool>* sent);
+  // Drops the answer to (name, type) when it is a failure (servfail, timeout), so the next asker
+  // asks again: for answers asked ahead in a burst, which a busy server may have dropped.
+  void forget_failure(std::string_view name, RrType type);
   // The questions `inner` sent to its source.
   std::uint64_t queries_sent() const override { return m_inner.queries_sent(); }
 

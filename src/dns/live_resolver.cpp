@@ -30,6 +30,8 @@ namespace {
 // UDP, larger ones over TCP.
 constexpr int k_edns_payload = 1232;
 constexpr int k_class_in = 1;
+// The UDP receive buffer asked for: LiveResolver::k_max_in_flight answers of the EDNS0 size.
+constexpr int k_receive_buffer_bytes = 1 << 20;
 // The header's third byte holds AA (authoritative answer).
 constexpr int k_header_bytes = 12;
 constexpr int k_flags_byte = 2;
@@ -258,8 +260,11 @@ class LiveResolver::Loop {
     ares.tries = options.tries;
     ares.sock_state_cb = &Loop::on_socket_state;
     ares.sock_state_cb_data = this;
-    const int mask =
-        ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+    // Room for the answers of every question in flight (query_all keeps many), so a burst of them
+    // is not dropped by the kernel while the loop reads (the kernel caps it at net.core.rmem_max).
+    ares.socket_receive_buffer_size = k_receive_buffer_bytes;
+    const int mask = ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+                     ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF;
     if (const int status = ares_init_options(&m_channel, &ares, mask); status != ARES_SUCCESS)
       throw Error(std::string("cannot start the DNS resolver: ") + ares_strerror(status));
     if (!servers.empty()) {
@@ -300,7 +305,10 @@ class LiveResolver::Loop {
     close(m_wake[1]);
   }
 
-  Answer query(std::string_view name, RrType type) {
+  Answer query(std::string_view name, RrType type) { return submit(name, type).get(); }
+
+  // Hands the question to the loop; the answer comes through the future.
+  std::future<Answer> submit(std::string_view name, RrType type) {
     auto question = std::make_unique<Question>();
     question->loop = this;
     question->name = normalize_name(name);
@@ -313,12 +321,14 @@ class LiveResolver::Loop {
         Answer failed;
         failed.status = Status::servfail;
         failed.detail = question_text(question->name, type) + ": the resolver's event loop has stopped";
-        return failed;
+        std::promise<Answer> stopped;
+        stopped.set_value(std::move(failed));
+        return stopped.get_future();
       }
       m_queue.push_back(std::move(question));
     }
     wake();
-    return answer.get();
+    return answer;
   }
 
   std::uint64_t queries_sent() const { return m_sent.load(); }
@@ -561,6 +571,21 @@ LiveResolver::~LiveResolver() = default;
 
 Answer LiveResolver::query(std::string_view name, RrType type) {
   return m_loop->query(name, type);
+}
+
+std::vector<Answer> LiveResolver::query_all(const std::vector<std::pair<std::string, RrType>>& questions) {
+  std::vector<Answer> answers(questions.size());
+  std::deque<std::pair<std::size_t, std::future<Answer>>> in_flight;
+  for (std::size_t i = 0; i < questions.size(); ++i) {
+    // Answers come back in about the order asked: waiting for the oldest frees a slot soonest.
+    if (in_flight.size() == k_max_in_flight) {
+      answers[in_flight.front().first] = in_flight.front().second.get();
+      in_flight.pop_front();
+    }
+    in_flight.emplace_back(i, m_loop->submit(questions[i].first, questions[i].second));
+  }
+  for (auto& [index, answer] : in_flight) answers[index] = answer.get();
+  return answers;
 }
 
 std::uint64_t LiveResolver::tcp_connections() const {

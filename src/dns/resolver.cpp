@@ -69,4 +69,11 @@ bool is_queryable(std::string_view name) {
   }
 }
 
+std::vector<Answer> Resolver::query_all(const std::vector<std::pair<std::string, RrType>>& questions) {
+  std::vector<Answer> answers;
+  answers.reserve(questions.size());
+  for (const auto& [name, type] : questions) answers.push_back(query(name, type));
+  return answers;
+}
+
 }  // namespace spfctl::dns

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "net/ip.hpp"
@@ -71,6 +72,11 @@ class Resolver {
 
   // Number of questions this resolver sent to its source (for -v and --json reports).
   virtual std::uint64_t queries_sent() const = 0;
+
+  // Asks every question of `questions` and returns their answers in the same order. Resolvers
+  // that can keep many questions in flight from one thread (the live one) ask them together, so
+  // a batch costs about one round trip rather than one per question; the others ask in turn.
+  virtual std::vector<Answer> query_all(const std::vector<std::pair<std::string, RrType>>& questions);
 };
 
 // The most CNAMEs one question follows, over the whole chain whatever the number of messages it

@@ -126,3 +126,72 @@ TEST_CASE("caching resolver shares an exception of the inner resolver with every
   CHECK(thrown == 4);
   CHECK(cache.misses() == 1);
 }
+
+namespace {
+
+// Records the batches query_all() passes on.
+class BatchRecorder : public Resolver {
+ public:
+  explicit BatchRecorder(Resolver& inner) : m_inner(inner) {}
+  Answer query(std::string_view name, RrType type) override { return m_inner.query(name, type); }
+  std::uint64_t queries_sent() const override { return m_inner.queries_sent(); }
+  std::vector<Answer> query_all(const std::vector<std::pair<std::string, RrType>>& questions) override {
+    batches.push_back(questions);
+    return Resolver::query_all(questions);
+  }
+  std::vector<std::vector<std::pair<std::string, RrType>>> batches;
+
+ private:
+  Resolver& m_inner;
+};
+
+}  // namespace
+
+TEST_CASE("caching resolver passes on only the questions of a batch it has not asked", "[dns][cache]") {
+  MemoryResolver memory;
+  memory.add_txt("a.example", {"v=spf1 -all"});
+  memory.add_address("b.example", *spfctl::net::IpAddress::parse("192.0.2.1"));
+  BatchRecorder recorder(memory);
+  CachingResolver cache(recorder);
+  CHECK(cache.query("a.example", RrType::TXT).status == Status::ok);
+  std::vector<bool> sent;
+  const std::vector<Answer> answers = cache.query_all({{"A.example.", RrType::TXT},
+                                                       {"b.example", RrType::A},
+                                                       {"b.example", RrType::A},
+                                                       {"c.example", RrType::MX}},
+                                                      &sent);
+  REQUIRE(answers.size() == 4);
+  CHECK(answers[0].txt == std::vector<std::vector<std::string>>{{"v=spf1 -all"}});
+  CHECK(answers[1].addresses.size() == 1);
+  CHECK(answers[2].addresses == answers[1].addresses);
+  CHECK(answers[3].status == Status::nxdomain);
+  CHECK(sent == std::vector<bool>{false, true, false, true});
+  REQUIRE(recorder.batches.size() == 1);
+  CHECK(recorder.batches[0] ==
+        std::vector<std::pair<std::string, RrType>>{{"b.example", RrType::A}, {"c.example", RrType::MX}});
+  CHECK(cache.misses() == 3);
+  CHECK(cache.hits() == 2);
+}
+
+TEST_CASE("caching resolver forgets a failure when asked to, and nothing else", "[dns][cache]") {
+  MemoryResolver memory;
+  memory.add_txt("ok.example", {"v=spf1 -all"});
+  CachingResolver cache(memory);
+  SlowResolver throwing(memory, std::chrono::milliseconds(0));
+  CachingResolver failing(throwing);
+  // An exception from the inner resolver is a failure too: forgotten, then asked again.
+  CHECK_THROWS(failing.query("throws.example", RrType::TXT));
+  failing.forget_failure("throws.example", RrType::TXT);
+  CHECK_THROWS(failing.query("throws.example", RrType::TXT));
+  CHECK(failing.misses() == 2);
+  // A SERVFAIL is forgotten; a good answer is kept.
+  memory.set_failure("bad.example", RrType::TXT, Status::servfail);
+  CHECK(cache.query("bad.example", RrType::TXT).status == Status::servfail);
+  cache.forget_failure("bad.example", RrType::TXT);
+  CHECK(cache.query("bad.example", RrType::TXT).status == Status::servfail);
+  CHECK(cache.misses() == 2);
+  CHECK(cache.query("ok.example", RrType::TXT).status == Status::ok);
+  cache.forget_failure("ok.example", RrType::TXT);
+  CHECK(cache.query("ok.example", RrType::TXT).status == Status::ok);
+  CHECK(cache.misses() == 3);
+}

@@ -429,3 +429,28 @@ TEST_CASE("the real-world zone served from one zone \".\" answers as the zone re
   CHECK(live.query("amazonses.com", RrType::TXT).txt.size() == 3);
   CHECK(live.query("github.com", RrType::TXT).txt.at(0).size() == 2);
 }
+
+TEST_CASE("query_all keeps many questions in flight and answers each as query() does", "[integration][dns]") {
+  KnotServer knot(fixture_config());
+  LiveResolver live({{knot.address()}, 2000, 2});
+  ZoneResolver zone(fixture_paths());
+  // More questions than LiveResolver keeps in flight at once, distinct names among them, so the
+  // window moves on as answers come back.
+  std::vector<std::pair<std::string, RrType>> questions;
+  for (std::size_t i = 0; questions.size() < 3 * LiveResolver::k_max_in_flight; ++i) {
+    const Question& q = k_questions[i % k_questions.size()];
+    questions.emplace_back(i < k_questions.size() ? q.name : "n" + std::to_string(i) + "." + q.name, q.type);
+  }
+  const std::vector<Answer> answers = live.query_all(questions);
+  REQUIRE(answers.size() == questions.size());
+  std::size_t matching = 0;
+  for (std::size_t i = 0; i < questions.size(); ++i) {
+    const std::string expected = canonical(zone.query(questions[i].first, questions[i].second));
+    if (canonical(answers[i]) == expected)
+      ++matching;
+    else
+      FAIL_CHECK(questions[i].first << ": " << canonical(answers[i]) << " instead of " << expected);
+  }
+  CHECK(matching == questions.size());
+  CHECK(live.queries_sent() >= questions.size());
+}
