@@ -27,6 +27,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "bench/planner_workload.hpp"
+#include "config/config.hpp"
 #include "tests/integration/knot_server.hpp"
 #include "tests/support/cloudflare_fake.hpp"
 #include "tests/support/godaddy_fake.hpp"
@@ -214,8 +216,32 @@ struct Options {
   std::uint64_t seed = 1;
   int workers = 0;  // 0: spfctl's default
   std::string snapshot = SPFCTL_SENDERS_ZONE;
-  bool keep = false;  // keep each run's directory and print its command
+  bool keep = false;          // keep each run's directory and print its command
+  std::string spflat_config;  // write sender-policy-flattener's settings for the largest count here
 };
+
+// sender-policy-flattener's settings (JSON) for the same domains: each domain's includes as "txt",
+// its a and mx terms as "a" and "mx", asked of knotd (which must then listen on port 53: spflat
+// takes resolver addresses without ports). Own ip4/ip6 ranges are left out: spflat's static_ips
+// apply to every domain at once.
+std::string spflat_settings(std::size_t count, std::uint64_t seed) {
+  const config::Config config = config::load_config_text(bench::workload_config(count, seed), "bench.toml");
+  nlohmann::json domains = nlohmann::json::object();
+  for (const config::DomainPolicy& policy : config.domains) {
+    nlohmann::json senders = nlohmann::json::object();
+    for (const config::SenderTerm& term : policy.terms) {
+      const std::string target = term.value.empty() || term.value.starts_with("/") ? policy.name : term.value;
+      if (term.kind == config::TermKind::include) senders[term.value] = "txt";
+      if (term.kind == config::TermKind::a) senders[target] = "a";
+      if (term.kind == config::TermKind::mx) senders[target] = "mx";
+    }
+    domains[policy.name] = senders;
+  }
+  return nlohmann::json{
+             {"sending domains", domains}, {"resolvers", {"127.0.0.1"}}, {"output", "spflat-sums.json"}}
+             .dump(2) +
+         "\n";
+}
 
 // What one spfctl run cost.
 struct Measurement {
@@ -230,9 +256,11 @@ struct Measurement {
   std::string error;            // the last lines of stderr when spfctl failed
 };
 
-// Runs `args` (args[0] is the program) with extra environment variables, stdout discarded.
+// Runs `args` (args[0] is the program) with extra environment variables, stdout discarded; stderr
+// copied to the file `stderr_copy` when given.
 Measurement run_spfctl(const std::vector<std::string>& args,
-                       const std::map<std::string, std::string>& extra_env) {
+                       const std::map<std::string, std::string>& extra_env,
+                       const std::string& stderr_copy = "") {
   std::vector<std::string> env_text;
   for (char** e = environ; *e; ++e) env_text.emplace_back(*e);
   for (const auto& [name, value] : extra_env) env_text.push_back(name + "=" + value);
@@ -263,6 +291,7 @@ Measurement run_spfctl(const std::vector<std::string>& args,
   for (ssize_t n; (n = read(err[0], buffer, sizeof buffer)) > 0;)
     text.append(buffer, static_cast<std::size_t>(n));
   close(err[0]);
+  if (!stderr_copy.empty()) write_text(stderr_copy, text);
   int status = 0;
   rusage usage{};
   wait4(pid, &status, 0, &usage);
@@ -433,7 +462,7 @@ int run(const Options& options) {
         for (const std::string& arg : args) command += (command.empty() ? "" : " ") + arg;
         std::printf("  %s\n", command.c_str());
       }
-      Measurement m = run_spfctl(args, env);
+      Measurement m = run_spfctl(args, env, options.keep ? (dir.dir / "stderr.txt").string() : "");
       if (godaddy) count_requests(godaddy->server().targets(), m.api_listing, m.api_records);
       if (cloudflare) count_requests(cloudflare->server().targets(), m.api_listing, m.api_records);
       print_row(scenario, domains, m);
@@ -466,8 +495,14 @@ int main(int argc, char** argv) {
   app.add_option("--snapshot", options.snapshot, "master file of the senders' records")
       ->check(CLI::ExistingFile);
   app.add_flag("--keep", options.keep, "keep each run's directory, and print the spfctl command it ran");
+  app.add_option("--spflat-config", options.spflat_config,
+                 "also write sender-policy-flattener's settings for the largest domain count to this file");
   CLI11_PARSE(app, argc, argv);
   try {
+    if (!options.spflat_config.empty())
+      write_text(
+          options.spflat_config,
+          spflat_settings(*std::max_element(options.domains.begin(), options.domains.end()), options.seed));
     return run(options);
   } catch (const std::exception& e) {
     std::cerr << "spfctl_bench_cli: error: " << e.what() << "\n";

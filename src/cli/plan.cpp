@@ -51,7 +51,16 @@ int run_plan(const GlobalOptions& globals, const PlanOptions& options) {
               << (session.zone_listings() > 0 ? ", " + std::to_string(session.zone_listings()) +
                                                     " zones' TXT records listed through providers"
                                               : std::string())
-              << "; " << format_seconds(seconds_since(run_start)) << " in all\n";
+              << "; " << format_seconds(seconds_since(run_start)) << " in all (";
+    const std::string loading = format_seconds(seconds_since(run_start) - [&] {
+      double sum = 0;
+      for (const auto& [name, seconds] : session.phases()) sum += seconds;
+      return sum;
+    }());
+    std::cerr << "loading and printing " << loading;
+    for (const auto& [name, seconds] : session.phases())
+      std::cerr << ", " << name << " " << format_seconds(seconds);
+    std::cerr << ")\n";
   }
   if (any_error) return 1;
   return any_changes && options.detailed_exitcode ? 2 : 0;

@@ -395,7 +395,13 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
   }
   warn_of_quota(m_config, selected);
   plan::LiveReads& reads = live_reads();
+  Clock::time_point phase = Clock::now();
+  const auto end_phase = [&](const char* name) {
+    m_phases.emplace_back(name, seconds_since(phase));
+    phase = Clock::now();
+  };
   at_once(runs.size(), workers, [&](std::size_t i) { read_live(runs[i], m_providers, reads); });
+  end_phase("reading");
 
   std::vector<const config::DomainPolicy*> to_plan;
   std::vector<std::size_t> planned_runs;
@@ -421,6 +427,7 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
     }
     asked_ahead = plan::prefetch(m_resolver->cache(), targets);
   }
+  end_phase("asking ahead");
   ProgressBar progress(show_progress && isatty(STDERR_FILENO) && to_plan.size() > k_progress_min_domains);
   PlanTimer timer;
   std::vector<plan::DomainPlan> plans = plan::plan_domains(
@@ -434,6 +441,7 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
         timer.finish();
         progress.update(done, total);
       });
+  end_phase("planning");
   // Diffed on the workers too: the safety check may ask DNS about what is published.
   plan::PolicyMapper& policy_mapper = mapper();
   at_once(std::min(plans.size(), planned_runs.size()), workers, [&](std::size_t i) {
@@ -446,6 +454,7 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
         reads.lister(*run.provider, run.result.zone, m_providers.read_source(run.policy->provider)));
     run.dns_queries += questions.count() + (i < asked_ahead.size() ? asked_ahead[i] : 0);
   });
+  end_phase("diffing");
   return runs;
 }
 

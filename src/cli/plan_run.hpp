@@ -93,6 +93,8 @@ class Session {
   std::uint64_t dns_questions() const;
   // TCP connections the run's resolver opened for answers too large for UDP.
   std::uint64_t dns_tcp_connections() const { return m_resolver ? m_resolver->tcp_connections() : 0; }
+  // The wall time of each phase of the last plan(): reading, asking ahead, planning, diffing.
+  const std::vector<std::pair<std::string, double>>& phases() const { return m_phases; }
   // Zones whose TXT records plan read with one listing through their provider.
   std::uint64_t zone_listings() const { return m_reads ? m_reads->zone_listings() : 0; }
   bool offline() const;
@@ -105,6 +107,7 @@ class Session {
   std::unique_ptr<RunResolver> m_resolver;
   std::unique_ptr<plan::PolicyMapper> m_mapper;
   std::unique_ptr<plan::LiveReads> m_reads;  // over m_resolver: reset with it
+  std::vector<std::pair<std::string, double>> m_phases;
 };
 
 // The plan of `runs` as data (for --json and --out).

@@ -11,8 +11,10 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <future>
 #include <limits>
 #include <map>
@@ -309,26 +311,36 @@ class LiveResolver::Loop {
 
   // Hands the question to the loop; the answer comes through the future.
   std::future<Answer> submit(std::string_view name, RrType type) {
+    auto promise = std::make_shared<std::promise<Answer>>();
+    std::future<Answer> answer = promise->get_future();
+    submit(name, type, [promise](Answer&& done) { promise->set_value(std::move(done)); });
+    return answer;
+  }
+
+  // Hands the question to the loop; `done` gets the answer, on the loop's thread (it must not
+  // wait on the loop).
+  void submit(std::string_view name, RrType type, std::function<void(Answer&&)> done) {
     auto question = std::make_unique<Question>();
     question->loop = this;
     question->name = normalize_name(name);
     question->current = question->name;
     question->type = type;
-    std::future<Answer> answer = question->promise.get_future();
+    question->done = std::move(done);
     {
       std::lock_guard lock(m_mutex);
-      if (m_stopped) {
-        Answer failed;
-        failed.status = Status::servfail;
-        failed.detail = question_text(question->name, type) + ": the resolver's event loop has stopped";
-        std::promise<Answer> stopped;
-        stopped.set_value(std::move(failed));
-        return stopped.get_future();
+      if (!m_stopped) {
+        m_queue.push_back(std::move(question));
+        question = nullptr;
       }
-      m_queue.push_back(std::move(question));
+    }
+    if (question) {
+      Answer failed;
+      failed.status = Status::servfail;
+      failed.detail = question_text(question->name, type) + ": the resolver's event loop has stopped";
+      question->done(std::move(failed));
+      return;
     }
     wake();
-    return answer;
   }
 
   std::uint64_t queries_sent() const { return m_sent.load(); }
@@ -344,7 +356,7 @@ class LiveResolver::Loop {
     std::set<std::string> chain;      // every name of the CNAME chain so far, asked or answered
     std::size_t cnames_followed = 0;  // over every message of the chain
     std::uint32_t chain_ttl = std::numeric_limits<std::uint32_t>::max();
-    std::promise<Answer> promise;
+    std::function<void(Answer&&)> done;  // called once, with the answer
   };
 
   void wake() {
@@ -399,7 +411,7 @@ class LiveResolver::Loop {
       failed.status = Status::servfail;
       failed.detail =
           question_text(question->name, question->type) + ": the resolver's event loop has stopped";
-      question->promise.set_value(std::move(failed));
+      question->done(std::move(failed));
     }
     m_queue.clear();
   }
@@ -448,7 +460,7 @@ class LiveResolver::Loop {
       return;
     }
     if (answer.status != Status::ok) answer.ttl = 0;
-    question->promise.set_value(std::move(answer));
+    question->done(std::move(answer));
   }
 
   // Fills `answer` from a NOERROR message with answers; returns the name to ask next when the
@@ -575,16 +587,26 @@ Answer LiveResolver::query(std::string_view name, RrType type) {
 
 std::vector<Answer> LiveResolver::query_all(const std::vector<std::pair<std::string, RrType>>& questions) {
   std::vector<Answer> answers(questions.size());
-  std::deque<std::pair<std::size_t, std::future<Answer>>> in_flight;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t in_flight = 0;
+  // A slot frees as soon as any answer comes: one dropped question waiting out its timeout does not
+  // hold back the others.
   for (std::size_t i = 0; i < questions.size(); ++i) {
-    // Answers come back in about the order asked: waiting for the oldest frees a slot soonest.
-    if (in_flight.size() == k_max_in_flight) {
-      answers[in_flight.front().first] = in_flight.front().second.get();
-      in_flight.pop_front();
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return in_flight < k_max_in_flight; });
+      ++in_flight;
     }
-    in_flight.emplace_back(i, m_loop->submit(questions[i].first, questions[i].second));
+    m_loop->submit(questions[i].first, questions[i].second, [&, i](Answer&& answer) {
+      answers[i] = std::move(answer);
+      const std::lock_guard lock(mutex);
+      --in_flight;
+      changed.notify_all();
+    });
   }
-  for (auto& [index, answer] : in_flight) answers[index] = answer.get();
+  std::unique_lock lock(mutex);
+  changed.wait(lock, [&] { return in_flight == 0; });
   return answers;
 }
 
