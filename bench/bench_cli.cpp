@@ -419,7 +419,9 @@ int run(const Options& options) {
                                     : "";
       if (scenario == "shared" || scenario == "delay") {
         fs::create_directories(dir.dir / "zones");
-        write_text(dir.dir / "zones" / (std::string(bench::k_workload_zone) + ".zone"), workload_zone);
+        // The provider's zone holds this run's domains; knotd serves the largest run's.
+        write_text(dir.dir / "zones" / (std::string(bench::k_workload_zone) + ".zone"),
+                   domains == largest ? workload_zone : bench::workload_zone(domains, options.seed));
         provider_block = "[providers.p]\ntype = \"zonefile\"\ndirectory = \"zones\"\n";
       } else if (scenario == "files") {
         fs::create_directories(dir.dir / "zones");

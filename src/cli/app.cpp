@@ -261,7 +261,7 @@ void setup_plan(CLI::App& command, const GlobalOptions& globals, Outcome& outcom
                    "exit 2 when there are changes (0: none, 1: error)");
   command
       .add_option("--workers", options->workers,
-                  "domains read, planned and diffed at once (DNS is asked ahead, 256 questions at once)")
+                  "domains read, planned and diffed at once (DNS is asked ahead, 128 questions at once)")
       ->type_name("N")
       ->capture_default_str()
       ->check(whole_number_between(1, k_max_workers));
@@ -293,7 +293,7 @@ void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outco
       ->check(whole_number_between(0, 999999));
   command
       .add_option("--workers", options->workers,
-                  "domains read, planned and diffed at once (DNS is asked ahead, 256 questions at once)")
+                  "domains read, planned and diffed at once (DNS is asked ahead, 128 questions at once)")
       ->type_name("N")
       ->capture_default_str()
       ->check(whole_number_between(1, k_max_workers));

@@ -32,7 +32,8 @@ namespace {
 // UDP, larger ones over TCP.
 constexpr int k_edns_payload = 1232;
 constexpr int k_class_in = 1;
-// The UDP receive buffer asked for: LiveResolver::k_max_in_flight answers of the EDNS0 size.
+// The UDP receive buffer asked for: room for several windows of LiveResolver::k_max_in_flight
+// answers of the EDNS0 size.
 constexpr int k_receive_buffer_bytes = 1 << 20;
 // The header's third byte holds AA (authoritative answer).
 constexpr int k_header_bytes = 12;
