@@ -285,7 +285,8 @@ void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outco
       ->type_name("");
   command.add_option("--domain", options->domains, "apply only this configured domain (repeatable)")
       ->type_name("D");
-  command.add_flag("--auto-approve", options->auto_approve, "apply without asking for confirmation");
+  command.add_flag("--auto-approve", options->auto_approve,
+                   "apply without asking for confirmation (a PLANFILE never asks: it was reviewed)");
   command.add_flag("--force", options->force, "apply even when the safety checks below refuse");
   command.add_option("--max-deletes", options->max_deletes, "records a run may delete without --force")
       ->type_name("N")
@@ -299,17 +300,18 @@ void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outco
       ->check(whole_number_between(1, k_max_workers));
   command.footer(
       "Plans (or reads PLANFILE), prints the changes, proves what they would publish against the\n"
-      "configuration over DNS as it is now, checks them, asks for confirmation on a terminal, publishes\n"
-      "them in a safe order (chained records, then the domain's record, then deletes), and reads back\n"
-      "what was published. With PLANFILE it refuses when the configuration or DNS changed since the plan\n"
-      "was made. Without --force it refuses plans that weaken a domain's 'all', stop authorising an\n"
+      "configuration over DNS as it is now, checks them, asks for confirmation on a terminal (not for a\n"
+      "PLANFILE: saving and reviewing it was the approval), publishes them in a safe order (chained\n"
+      "records, then the domain's record, then deletes), and reads back what was published. With\n"
+      "PLANFILE it refuses when the configuration or DNS changed since the plan was made. Without\n"
+      "--force it refuses plans that weaken a domain's 'all', stop authorising an\n"
       "address or sender the published record authorises, or delete more than --max-deletes records.\n"
       "The first Ctrl-C lets the writes in flight finish and starts no more; a second stops at once.\n"
       "Exit 0 when every domain is applied and verified or already in sync, 130 when interrupted,\n"
       "1 otherwise.\n\n"
       "Examples:\n"
       "  spfctl apply                                  (plan, review, type yes)\n"
-      "  spfctl plan --out plan.json && spfctl apply plan.json --auto-approve\n"
+      "  spfctl plan --out plan.json && spfctl apply plan.json\n"
       "  spfctl apply --domain example.com --auto-approve\n"
       "See docs/apply.md and docs/workflow.md.");
   command.callback([&globals, &outcome, options] { outcome.exit_code = run_apply(globals, *options); });

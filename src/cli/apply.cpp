@@ -204,24 +204,23 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
   std::size_t change_count = 0;
   for (const apply::DomainJob& job : prepared.jobs) change_count += job.changes.size();
   if (prepared.jobs.empty() && !globals.json && !globals.quiet) std::cout << "\nNothing to apply.\n";
-  if (!prepared.jobs.empty() && !options.auto_approve) {
+  // A saved plan was reviewed when it was made: applying it is the approval, as in Terraform.
+  if (!prepared.jobs.empty() && !options.auto_approve && !from_file) {
     if (isatty(STDIN_FILENO) != 1)
       throw Error(
           "no terminal to confirm on, so nothing was applied: review the changes with 'spfctl plan', "
-          "then run 'spfctl apply --auto-approve' (or apply a reviewed plan file: 'spfctl apply "
-          "--auto-approve PLANFILE')");
+          "then run 'spfctl apply --auto-approve' (or save a plan with 'spfctl plan --out plan.json', "
+          "review it, and apply it: 'spfctl apply plan.json' needs no confirmation)");
     if (!confirmed(change_count, prepared.jobs.size())) {
       std::cerr << "spfctl: apply cancelled; nothing was changed\n";
       return 1;
     }
-    if (!from_file) {
-      // Time passed while a person read the plan: lay the changes onto what is published now, and
-      // prove them over DNS as it is now.
-      session.forget_dns();
-      apply::Refusals again;
-      prepared = apply::prepare(runs, true, session.mapper(), write_concurrency, again);
-      apply::refuse(again, limits, "DNS changed while the plan was being reviewed.");
-    }
+    // Time passed while a person read the plan: lay the changes onto what is published now, and
+    // prove them over DNS as it is now.
+    session.forget_dns();
+    apply::Refusals again;
+    prepared = apply::prepare(runs, true, session.mapper(), write_concurrency, again);
+    apply::refuse(again, limits, "DNS changed while the plan was being reviewed.");
   }
   const std::vector<apply::DomainJob>& jobs = prepared.jobs;
 

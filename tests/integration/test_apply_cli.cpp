@@ -247,3 +247,20 @@ TEST_CASE("apply PLANFILE applies the domains planned and reports the one in err
   CHECK_THAT(example.zone("example-shop.com"),
              Contains("include:servers.mcsv.net -all") && !Contains("broken"));
 }
+
+TEST_CASE("a saved plan is the approval: apply PLANFILE asks nothing, even without a terminal",
+          "[integration][apply][cli]") {
+  const Example example;
+  const std::string before = example.all_zones();
+  const std::string plan_file = (example.dir / "plan.json").string();
+  const ProcessResult planned = example.run({"plan", "--out", plan_file});
+  REQUIRE(planned.exit_code == 0);
+  // No terminal, no --auto-approve: the plan file is applied (with --force for the example's
+  // intended changes, as the other tests here).
+  const ProcessResult applied = example.run({"apply", plan_file, "--force"});
+  INFO(applied.out << applied.err);
+  CHECK(applied.exit_code == 0);
+  CHECK_THAT(applied.out, Contains("4 domains: 4 applied, 0 in sync, 0 failed"));
+  CHECK_THAT(applied.err, !Contains("Only 'yes' is accepted"));
+  CHECK(example.all_zones() != before);
+}
