@@ -263,7 +263,8 @@ void print_change(std::ostream& out, const Style& style, const publish::Change& 
 void print_domain(std::ostream& out, const Style& style, const DomainRun& run, bool quiet) {
   const plan::PlannedDomain& r = run.result;
   const plan::DomainStatus status = r.status();
-  if (quiet && status == plan::DomainStatus::in_sync) return;
+  // -q leaves out what is in sync and the figures and notes, never a warning.
+  if (quiet && status == plan::DomainStatus::in_sync && r.warnings.empty()) return;
   std::string word;
   switch (status) {
     case plan::DomainStatus::in_sync:
@@ -287,15 +288,15 @@ void print_domain(std::ostream& out, const Style& style, const DomainRun& run, b
     return;
   }
   for (const publish::Change& change : r.changes) print_change(out, style, change, run.live);
-  if (quiet) return;
-  out << "  " << lookups_line(run) << "\n";
-  if (!r.flattened.empty()) {
+  if (!quiet) out << "  " << lookups_line(run) << "\n";
+  if (!quiet && !r.flattened.empty()) {
     std::string list;
     for (const std::string& term : r.flattened) list += (list.empty() ? "" : ", ") + term;
     out << "  flattened " << util::printable(list) << "\n";
   }
-  for (const std::string& note : r.notes)
-    out << "  " << style.dim("note:") << " " << util::printable(note) << "\n";
+  if (!quiet)
+    for (const std::string& note : r.notes)
+      out << "  " << style.dim("note:") << " " << util::printable(note) << "\n";
   for (const std::string& warning : r.warnings)
     out << "  " << style.yellow("warning:") << " " << util::printable(warning) << "\n";
 }
@@ -502,7 +503,7 @@ plan::Plan to_plan(const std::vector<DomainRun>& runs, const std::string& config
 void print_plan(std::ostream& out, const Style& style, const std::vector<DomainRun>& runs, bool quiet) {
   bool first = true;
   for (const DomainRun& run : runs) {
-    if (quiet && run.result.status() == plan::DomainStatus::in_sync) continue;
+    if (quiet && run.result.status() == plan::DomainStatus::in_sync && run.result.warnings.empty()) continue;
     if (!first) out << "\n";
     first = false;
     print_domain(out, style, run, quiet);

@@ -113,8 +113,9 @@ class Session {
 // The plan of `runs` as data (for --json and --out).
 plan::Plan to_plan(const std::vector<DomainRun>& runs, const std::string& config_sha256);
 
-// Each domain as `spfctl plan` shows it (with -q: only domains with changes or errors, without
-// details), separated by blank lines, then the summary line.
+// Each domain as `spfctl plan` shows it (with -q: only domains with changes, errors or warnings,
+// without figures and notes; warnings are always shown), separated by blank lines, then the
+// summary line.
 void print_plan(std::ostream& out, const Style& style, const std::vector<DomainRun>& runs, bool quiet);
 
 double seconds_since(std::chrono::steady_clock::time_point start);

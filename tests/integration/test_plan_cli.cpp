@@ -260,3 +260,23 @@ TEST_CASE("providers lists the zonefile type", "[integration][plan]") {
   CHECK(table["providers"][0]["type"] == "zonefile");
   CHECK(table["providers"][0]["capabilities"]["max_string_bytes"] == 255);
 }
+
+TEST_CASE("plan -q leaves out figures and notes, never a warning", "[integration][plan]") {
+  ExampleCopy example;
+  // The published record authorises an address the configuration no longer lists.
+  std::string zone = example.zone("example-shop.com");
+  const std::string old_spf = "\"v=spf1 include:_spf.perfora.net";
+  REQUIRE(zone.find(old_spf) != std::string::npos);
+  zone.replace(zone.find(old_spf), old_spf.size(), "\"v=spf1 ip4:192.0.2.99 include:_spf.perfora.net");
+  write(example.dir / "examples" / "zones" / "example-shop.com.zone", zone);
+
+  const Result full = run_spfctl(example.dir, "plan --zone '" + k_senders + "'");
+  const Result quiet = run_spfctl(example.dir, "plan -q --zone '" + k_senders + "'");
+  INFO(full.out << quiet.out << quiet.err);
+  CHECK(quiet.exit_code == 0);
+  const std::string warning = "stops authorising 192.0.2.99 (ip4:192.0.2.99)";
+  CHECK_THAT(full.out, Catch::Contains(warning) && Catch::Contains("lookups ") && Catch::Contains("note:"));
+  CHECK_THAT(quiet.out, Catch::Contains("warning:") && Catch::Contains(warning) &&
+                            Catch::Contains("apply refuses this without --force"));
+  CHECK_THAT(quiet.out, !Catch::Contains("lookups ") && !Catch::Contains("note:"));
+}
