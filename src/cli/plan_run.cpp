@@ -359,6 +359,10 @@ std::vector<const config::DomainPolicy*> Session::select(const std::vector<std::
   const config::Config& config = m_config;
   const std::string& config_path = m_globals.config;
   std::vector<const config::DomainPolicy*> selected;
+  // Managing nothing is never what was meant: a CI job must not go green over an empty file.
+  if (config.domains.empty())
+    throw Error(config_path + " configures no domain, so there is nothing to plan: add a [[domain]] table "
+                "(see config.example.toml and docs/configuration.md)");
   if (wanted.empty()) {
     for (const config::DomainPolicy& policy : config.domains) selected.push_back(&policy);
     return selected;

@@ -57,7 +57,8 @@ bool has_glob_magic(std::string_view pattern) {
   return pattern.find_first_of("*?[") != std::string_view::npos;
 }
 
-// The files an include_files entry names, sorted; reports a literal path that does not exist.
+// The files an include_files entry names, sorted; reports a literal path that does not exist and a
+// pattern that matches nothing.
 std::vector<fs::path> expand_include(const fs::path& base_dir, const ListEntry& entry, Diagnostics& diag) {
   const fs::path pattern = base_dir / entry.text;
   glob_t matches{};
@@ -69,6 +70,11 @@ std::vector<fs::path> expand_include(const fs::path& base_dir, const ListEntry& 
     diag.error(entry.location, "cannot list the files matching " + util::quoted(pattern.string()));
   } else if (!has_glob_magic(entry.text)) {
     diag.error(entry.location, "included file " + util::quoted(pattern.string()) + " does not exist");
+  } else {
+    // A typo in a pattern would otherwise manage nothing, and CI would go green over it.
+    diag.error(entry.location, "include_files pattern " + util::quoted(entry.text) + " matches no file (in " +
+                                   util::quoted(base_dir.empty() ? "." : base_dir.string()) +
+                                   "); correct the pattern, or remove it while there is nothing to include");
   }
   globfree(&matches);
   return paths;

@@ -228,6 +228,14 @@ TEST_CASE("included files may not set defaults, and a plain include must exist",
                    {"'defaults' may only be set in the main configuration file"});
 }
 
+TEST_CASE("an include_files pattern that matches no file is an error", "[config]") {
+  // clients/a.toml exists; the pattern's typo (.tml) matches nothing.
+  const auto diagnostics = diagnostics_of("include-nomatch/spfctl.toml");
+  REQUIRE(diagnostics.size() == 1);
+  check_diagnostic(diagnostics[0], "include-nomatch/spfctl.toml", 1, 18,
+                   {"include_files pattern 'clients/*.tml' matches no file", "correct the pattern"});
+}
+
 TEST_CASE("a missing configuration file is an error, not a list of diagnostics", "[config]") {
   CHECK_THROWS_WITH(load_config(fixture("no-such-file.toml")),
                     Contains("cannot read configuration file") && Contains("no-such-file.toml"));

@@ -280,3 +280,14 @@ TEST_CASE("plan -q leaves out figures and notes, never a warning", "[integration
                             Catch::Contains("apply refuses this without --force"));
   CHECK_THAT(quiet.out, !Catch::Contains("lookups ") && !Catch::Contains("note:"));
 }
+
+TEST_CASE("plan and apply refuse a configuration that manages no domain", "[integration][plan]") {
+  ExampleCopy example;
+  write(example.dir / "spfctl.toml", "# every client moved away\n[defaults]\npolicy = \"fail\"\n");
+  for (const std::string command : {"plan", "apply --auto-approve"}) {
+    const Result result = run_spfctl(example.dir, command + " --zone '" + k_senders + "'");
+    INFO(command << ": " << result.out << result.err);
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.err, Catch::Contains("spfctl.toml configures no domain, so there is nothing to plan"));
+  }
+}
