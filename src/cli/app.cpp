@@ -135,7 +135,12 @@ std::string usage_error(const CLI::ParseError& e, const CLI::App& app) {
   }
   if (const auto* extras = dynamic_cast<const CLI::ExtrasError*>(&e)) {
     const std::vector<std::string> words = unexpected_words(*extras);
-    const std::string word = words.empty() ? std::string() : words.front();
+    // An unknown option is the mistake to name, not the value that followed it ("--outt x.json").
+    const auto option = std::find_if(words.begin(), words.end(), [](const std::string& w) {
+      return w.size() > 1 && w[0] == '-' && !std::isdigit(static_cast<unsigned char>(w[1]));
+    });
+    const std::string word =
+        option != words.end() ? *option : words.empty() ? std::string() : words.front();
     if (!word.empty() && word[0] == '-' && word.size() > 1) {
       const std::string name = word.substr(0, word.find('='));
       const std::string hint = util::closest_match(name, option_names(app, command));

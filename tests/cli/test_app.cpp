@@ -122,6 +122,11 @@ TEST_CASE("cli: commands and options that do not exist get one line, with a sugg
              Contains("unknown option '--jsno'; did you mean '--json'?"));
   CHECK_THAT(error_line(run_cli({"eval", "--ip", "192.0.2.1", "--helo=x.example", "--snder=a@b.example"})),
              Contains("unknown option '--snder'; did you mean '--sender'?"));
+  // The option is named, not the value after it.
+  CHECK_THAT(error_line(run_cli({"plan", "--outt", "x.json"})),
+             Contains("unknown option '--outt'; did you mean '--out'? (run 'spfctl plan --help')"));
+  CHECK_THAT(error_line(run_cli({"apply", "plan.json", "--auto-aprove"})),
+             Contains("unknown option '--auto-aprove'; did you mean '--auto-approve'?"));
 }
 
 TEST_CASE("cli: missing and repeated arguments get one line naming what is missing", "[cli]") {
