@@ -5,6 +5,7 @@
 #include <cctype>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -139,8 +140,7 @@ std::string usage_error(const CLI::ParseError& e, const CLI::App& app) {
     const auto option = std::find_if(words.begin(), words.end(), [](const std::string& w) {
       return w.size() > 1 && w[0] == '-' && !std::isdigit(static_cast<unsigned char>(w[1]));
     });
-    const std::string word =
-        option != words.end() ? *option : words.empty() ? std::string() : words.front();
+    const std::string word = option != words.end() ? *option : words.empty() ? std::string() : words.front();
     if (!word.empty() && word[0] == '-' && word.size() > 1) {
       const std::string name = word.substr(0, word.find('='));
       const std::string hint = util::closest_match(name, option_names(app, command));
@@ -367,6 +367,18 @@ int run(int argc, char** argv) {
     command->footer(command->get_footer() + k_global_options_note);
   }
 
+  // With --json, an error is also a JSON object on stdout, so a script reading stdout learns why
+  // (the exit code and stderr stay as they are). --json may not have been read when parsing failed.
+  const auto fail = [&](const std::string& kind, const std::string& message) {
+    std::cerr << "spfctl: error: " << message << "\n";
+    const bool json = globals.json || std::any_of(argv + 1, argv + argc, [](const char* arg) {
+                        return std::string_view(arg) == "--json";
+                      });
+    if (json)
+      std::cout << nlohmann::json{{"error", {{"kind", kind}, {"message", message}}}, {"exit_code", 1}}.dump(2)
+                << "\n";
+    return 1;
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -376,14 +388,11 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "spfctl: error: " << printable_message(usage_error(e, app), Lines::one) << "\n";
-    return 1;
+    return fail("usage", printable_message(usage_error(e, app), Lines::one));
   } catch (const Error& e) {
-    std::cerr << "spfctl: error: " << printable_message(e.what(), Lines::as_written) << "\n";
-    return 1;
+    return fail("error", printable_message(e.what(), Lines::as_written));
   } catch (const std::exception& e) {
-    std::cerr << "spfctl: error: internal error: " << printable_message(e.what(), Lines::one) << "\n";
-    return 1;
+    return fail("internal", "internal error: " + printable_message(e.what(), Lines::one));
   }
   return outcome.exit_code;
 }

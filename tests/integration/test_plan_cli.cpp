@@ -291,3 +291,20 @@ TEST_CASE("plan and apply refuse a configuration that manages no domain", "[inte
     CHECK_THAT(result.err, Catch::Contains("spfctl.toml configures no domain, so there is nothing to plan"));
   }
 }
+
+TEST_CASE("with --json, an error is also a JSON object on stdout, exit code unchanged", "[integration][plan]") {
+  ExampleCopy example;
+  const Result missing = run_spfctl(example.dir, "plan --json -c no-such.toml");
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.err, Catch::Contains("spfctl: error: cannot read configuration file 'no-such.toml'"));
+  const json error = json::parse(missing.out);
+  CHECK(error.at("exit_code") == 1);
+  CHECK(error.at("error").at("kind") == "error");
+  CHECK_THAT(error.at("error").at("message").get<std::string>(), Catch::Contains("no-such.toml"));
+
+  const Result usage = run_spfctl(example.dir, "--json plan --outt x.json");
+  CHECK(usage.exit_code == 1);
+  CHECK(json::parse(usage.out).at("error").at("kind") == "usage");
+  // Without --json, stdout stays empty.
+  CHECK(run_spfctl(example.dir, "plan -c no-such.toml").out.empty());
+}
