@@ -156,10 +156,15 @@ Prepared prepare(std::vector<DomainRun>& runs, bool reread, plan::PolicyMapper& 
     run.result.lookups = proof.lookups;
     run.result.void_lookups = proof.void_lookups;
     const DomainSafety safety = check_domain(mapper, policy.name, policy.chain_prefix, before, after);
-    for (const std::string& problem : safety.problems)
+    for (const std::string& problem : safety.problems) {
       refusals.unsafe.push_back(run.result.domain + ": " + problem);
+      refusals.unsafe_domains.push_back(run.result.domain);
+    }
     for (const Change& change : rebased.changes)
-      if (change.action == Change::Action::remove) ++refusals.deletes;
+      if (change.action == Change::Action::remove) {
+        ++refusals.deletes;
+        ++refusals.deletes_by_domain[run.result.domain];
+      }
 
     DomainJob job;
     job.domain = run.result.domain;
@@ -182,13 +187,24 @@ void refuse(const Refusals& refusals, const RefusalLimits& limits, const std::st
                 (limits.plan_file.empty()
                      ? "\nrun apply again: it plans from what is published then"
                      : "\nmake and review a new plan with 'spfctl plan --out " + limits.plan_file + "'"));
-  std::vector<std::string> unsafe = refusals.unsafe;
-  if (refusals.deletes > static_cast<std::size_t>(limits.max_deletes))
-    unsafe.push_back("the plan deletes " + plural(refusals.deletes, "record") + ", more than --max-deletes " +
+  const auto forced = [&](const std::string& domain) {
+    return std::find(limits.force_domains.begin(), limits.force_domains.end(), domain) !=
+           limits.force_domains.end();
+  };
+  std::vector<std::string> unsafe;
+  for (std::size_t i = 0; i < refusals.unsafe.size(); ++i)
+    if (i >= refusals.unsafe_domains.size() || !forced(refusals.unsafe_domains[i]))
+      unsafe.push_back(refusals.unsafe[i]);
+  std::size_t deletes = refusals.deletes;
+  for (const auto& [domain, count] : refusals.deletes_by_domain)
+    if (forced(domain)) deletes -= std::min(deletes, count);
+  if (deletes > static_cast<std::size_t>(limits.max_deletes))
+    unsafe.push_back("the plan deletes " + plural(deletes, "record") + ", more than --max-deletes " +
                      std::to_string(limits.max_deletes));
   if (!unsafe.empty() && !limits.force)
     throw Error("refusing to apply without --force; nothing was applied:" + indented(unsafe) +
-                "\nif these changes are intended, run apply again with --force");
+                "\nif these changes are intended, run apply again with --force (or --force-domain D for "
+                "each domain whose changes are intended)");
 }
 
 }  // namespace spfctl::apply

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,9 +65,11 @@ std::vector<DomainRun> runs_from_plan(const plan::Plan& saved, const SavedPlanSo
 
 // What preparation found wrong before anything was published.
 struct Refusals {
-  std::vector<std::string> drift;   // the plan is stale: refused always
-  std::vector<std::string> unsafe;  // refused without --force
+  std::vector<std::string> drift;           // the plan is stale: refused always
+  std::vector<std::string> unsafe;          // refused without --force
+  std::vector<std::string> unsafe_domains;  // the domain of each entry of `unsafe`
   std::size_t deletes = 0;
+  std::map<std::string, std::size_t> deletes_by_domain;
 };
 
 // The domains ready to publish, each with the index of the run it came from.
@@ -86,9 +89,11 @@ Prepared prepare(std::vector<DomainRun>& runs, bool reread, plan::PolicyMapper& 
 
 // What lifts a refusal.
 struct RefusalLimits {
-  bool force = false;       // --force: unsafe changes go ahead (a stale plan never does)
+  bool force = false;  // --force: unsafe changes go ahead (a stale plan never does)
   int max_deletes = 10;     // deletes a run may make without --force
   std::string plan_file{};  // the saved plan, when there is one: named in the advice
+  // --force-domain: as --force, for these domains only (their problems and deletes go through).
+  std::vector<std::string> force_domains{};
 };
 
 // Throws spfctl::Error, nothing applied, for what `refusals` holds: a stale plan (explained by

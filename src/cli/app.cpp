@@ -293,6 +293,10 @@ void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outco
   command.add_flag("--auto-approve", options->auto_approve,
                    "apply without asking for confirmation (a PLANFILE never asks: it was reviewed)");
   command.add_flag("--force", options->force, "apply even when the safety checks below refuse");
+  command
+      .add_option("--force-domain", options->force_domains,
+                  "--force for this domain only: its unsafe changes and deletes go ahead (repeatable)")
+      ->type_name("D");
   command.add_option("--max-deletes", options->max_deletes, "records a run may delete without --force")
       ->type_name("N")
       ->capture_default_str()

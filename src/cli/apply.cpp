@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -192,7 +193,16 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
   const auto write_concurrency = [&](const std::string& provider) {
     return session.providers().write_concurrency(provider);
   };
-  const apply::RefusalLimits limits{options.force, options.max_deletes, options.plan_file};
+  apply::RefusalLimits limits{options.force, options.max_deletes, options.plan_file};
+  for (const std::string& word : options.force_domains) {
+    const std::string domain = dns::normalize_name(word);
+    if (std::none_of(runs.begin(), runs.end(),
+                     [&](const DomainRun& run) { return run.result.domain == domain; }))
+      throw Error("--force-domain " + util::quoted(word) + " is not a domain of this " +
+                  (from_file ? "plan" : "run") +
+                  "; nothing was applied (name a configured domain being applied)");
+    limits.force_domains.push_back(domain);
+  }
 
   apply::Refusals refusals;
   apply::Prepared prepared = apply::prepare(runs, from_file, session.mapper(), write_concurrency, refusals);

@@ -43,6 +43,7 @@ struct ApplyOptions {
   std::vector<std::string> domains;
   bool auto_approve = false;
   bool force = false;
+  std::vector<std::string> force_domains;  // --force-domain
   int max_deletes = 10;
   int workers = k_default_workers;
 };

@@ -181,8 +181,20 @@ TEST_CASE("apply refuses a weaker 'all' and more deletes than --max-deletes, lis
   CHECK_THAT(refused.err, !Contains("stops authorising"));
   CHECK(example.all_zones() == before);
 
-  const ProcessResult applied = example.run(
-      {"apply", "--auto-approve", "--domain", "example-shop.com", "--max-deletes", "1", "--force"});
+  // --force-domain lifts the checks of the domain it names, and only those.
+  const ProcessResult other = example.run({"apply", "--auto-approve", "--domain", "example-shop.com",
+                                           "--max-deletes", "1", "--force-domain", "example-shop.net"});
+  CHECK(other.exit_code == 1);
+  CHECK_THAT(other.err, Contains("--force-domain 'example-shop.net' is not a domain of this run"));
+  const ProcessResult still =
+      example.run({"apply", "--auto-approve", "--max-deletes", "1", "--force-domain", "example-shop.net"});
+  CHECK(still.exit_code == 1);
+  CHECK_THAT(still.err, Contains("example-shop.com: weakens its final 'all'") &&
+                            Contains("or --force-domain D for each domain whose changes are intended"));
+  CHECK(example.all_zones() == before);
+
+  const ProcessResult applied = example.run({"apply", "--auto-approve", "--domain", "example-shop.com",
+                                             "--max-deletes", "1", "--force-domain", "EXAMPLE-shop.com"});
   INFO(applied.out << applied.err);
   CHECK(applied.exit_code == 0);
   CHECK_THAT(applied.out, Contains("example-shop.com  applied 3 changes"));
