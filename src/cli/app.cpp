@@ -212,18 +212,22 @@ void setup_eval(CLI::App& command, const GlobalOptions& globals, Outcome& outcom
 
 void setup_check(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
   auto domains = std::make_shared<std::vector<std::string>>();
-  command.add_option("DOMAIN", *domains, "domains whose published SPF records to audit")
-      ->type_name("")
-      ->required();
+  command
+      .add_option("DOMAIN", *domains,
+                  "domains whose published SPF records to audit (none: every domain the configuration "
+                  "manages)")
+      ->type_name("");
   command.footer(
       "For each domain: its SPF record, the include tree with the DNS lookups each branch costs,\n"
       "lookups and void lookups against RFC 7208's limits (10 and 2), record and DNS answer sizes, and\n"
       "every problem: what makes receivers return permerror, over 10 lookups or 2 void lookups,\n"
       "several SPF records, ptr, +all or ?all, includes that do not exist or have no SPF record,\n"
       "strings over 255 bytes, answers over 512 bytes.\n"
+      "Without DOMAIN, every domain of the configuration (-c), with a totals line.\n"
       "Exit 0 when every domain is healthy, 1 when any has a problem (or on a usage error).\n\n"
       "Examples:\n"
       "  spfctl check example.com example.org\n"
+      "  spfctl check -c spfctl.toml                   (every configured domain)\n"
       "  spfctl check github.com --json\n"
       "  spfctl --zone examples/dns/senders.zone --zone examples/zones/example-agency.net.zone check "
       "example-agency.net");

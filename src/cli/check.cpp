@@ -1,5 +1,6 @@
 // spfctl check: an audit of published SPF records, as receivers will meet them.
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -7,7 +8,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "config/config.hpp"
 #include "plan/proof.hpp"
+#include "providers/registry.hpp"
 #include "spf/counts.hpp"
 #include "spf/expansion.hpp"
 #include "util/text.hpp"
@@ -211,16 +214,33 @@ void report_wide_ranges(plan::PolicyMapper& mapper, spf::ExpansionTree& expansio
 int run_check(const GlobalOptions& globals, const std::vector<std::string>& arguments) {
   std::vector<std::string> domains;
   for (const std::string& argument : arguments) domains.push_back(checked_domain(argument));
+  // No domain named: every configured domain, as published.
+  const bool configured = domains.empty();
+  if (configured) {
+    if (!std::filesystem::exists(globals.config))
+      throw Error(
+          "'spfctl check' needs DOMAIN, or a configuration whose domains to check: " + globals.config +
+          " does not exist (name the domains, 'spfctl check example.com', or give -c FILE; run "
+          "'spfctl check --help')");
+    const config::Config config = config::load_config(globals.config, {providers::provider_problems});
+    for (const config::DomainPolicy& policy : config.domains) domains.push_back(policy.name);
+    if (domains.empty())
+      throw Error(globals.config +
+                  " configures no domain, so there is nothing to check: name the domains "
+                  "to check ('spfctl check example.com') or add [[domain]] tables");
+  }
   RunResolver resolver(globals);
   const spf::ExpandOptions options;
   const Style style(globals);
   nlohmann::json report = {{"domains", nlohmann::json::array()}};
   bool all_healthy = true;
+  std::vector<bool> healthy_flags;
   plan::PolicyMapper mapper(resolver.get());
   for (std::size_t i = 0; i < domains.size(); ++i) {
     spf::ExpansionTree expansion = spf::expand(resolver.get(), domains[i], options);
     report_wide_ranges(mapper, expansion);
     all_healthy = all_healthy && expansion.healthy();
+    healthy_flags.push_back(expansion.healthy());
     if (globals.json) {
       report["domains"].push_back(domain_json(expansion, options));
     } else {
@@ -228,8 +248,20 @@ int run_check(const GlobalOptions& globals, const std::vector<std::string>& argu
       print_text(std::cout, style, globals, expansion, options);
     }
   }
+  std::size_t healthy = 0;
+  for (const bool ok : healthy_flags) healthy += ok ? 1 : 0;
+  if (!globals.json && (configured || domains.size() > 1)) {
+    const std::size_t problems = domains.size() - healthy;
+    const std::string with = std::to_string(problems) + " with problems";
+    std::cout << "\n"
+              << domains.size() << (domains.size() == 1 ? " domain: " : " domains: ")
+              << style.green(std::to_string(healthy) + " healthy") << ", "
+              << (problems ? style.red(with) : with) << "\n";
+  }
   if (!globals.json && globals.verbose > 0) std::cout << "\n" << resolver.queries_sent() << " DNS queries\n";
   if (globals.json) {
+    report["totals"] = {
+        {"domains", domains.size()}, {"healthy", healthy}, {"with_problems", domains.size() - healthy}};
     report["healthy"] = all_healthy;
     report["dns_queries"] = resolver.queries_sent();
     std::cout << report.dump(2) << "\n";

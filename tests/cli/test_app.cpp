@@ -131,7 +131,8 @@ TEST_CASE("cli: commands and options that do not exist get one line, with a sugg
 
 TEST_CASE("cli: missing and repeated arguments get one line naming what is missing", "[cli]") {
   CHECK_THAT(error_line(run_cli({"check"})),
-             Contains("'spfctl check' needs DOMAIN (run 'spfctl check --help')"));
+             Contains("'spfctl check' needs DOMAIN, or a configuration whose domains to check: spfctl.toml "
+                      "does not exist"));
   CHECK_THAT(error_line(run_cli({"eval", "example.com"})), Contains("'spfctl eval' needs --ip"));
   CHECK_THAT(error_line(run_cli({"eval", "--ip"})), Contains("option --ip needs a value"));
   CHECK_THAT(error_line(run_cli({"check", "example.com", "--zone"})),

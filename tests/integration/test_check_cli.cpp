@@ -12,6 +12,7 @@
 
 #include "knot_server.hpp"
 #include "tests/support/spfctl_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
@@ -250,4 +251,28 @@ TEST_CASE("docs/check.md shows check --help and example output as the binary pri
     INFO("spfctl " << Catch::Detail::stringify(documented.args));
     CHECK(run_spfctl(args).out == documented.out);
   }
+}
+
+TEST_CASE("check without a domain checks every configured domain, with totals", "[cli][check][knot]") {
+  spfctl::testing::TempDir dir("spfctl-check-config");
+  const std::string config = dir.write("spfctl.toml",
+                                       "[[domain]]\nname = \"healthy.test\"\nip4 = [\"192.0.2.1\"]\n\n"
+                                       "[[domain]]\nname = \"over.test\"\nip4 = [\"192.0.2.2\"]\n\n"
+                                       "[[domain]]\nname = \"missing.test\"\nip4 = [\"192.0.2.3\"]\n");
+  const ProcessResult text = check({}, {"-c", config});
+  INFO(text.out << text.err);
+  CHECK(text.exit_code == 1);
+  CHECK_THAT(text.out, Contains("healthy.test") && Contains("over.test") && Contains("missing.test"));
+  CHECK_THAT(text.out, Contains("3 domains: 1 healthy, 2 with problems"));
+
+  const ProcessResult json_run = check({}, {"-c", config, "--json"});
+  const auto report = nlohmann::json::parse(json_run.out);
+  CHECK(report.at("totals") == nlohmann::json{{"domains", 3}, {"healthy", 1}, {"with_problems", 2}});
+  CHECK(report.at("domains").size() == 3);
+
+  // A configuration without domains is an error, not an empty success.
+  const std::string empty = dir.write("empty.toml", "[defaults]\npolicy = \"fail\"\n");
+  const ProcessResult nothing = check({}, {"-c", empty});
+  CHECK(nothing.exit_code == 1);
+  CHECK_THAT(nothing.err, Contains("configures no domain, so there is nothing to check"));
 }
