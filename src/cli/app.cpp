@@ -330,6 +330,25 @@ void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outco
   command.callback([&globals, &outcome, options] { outcome.exit_code = run_apply(globals, *options); });
 }
 
+void setup_senders(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  command
+      .add_option("NAME", *names,
+                  "senders to show in full (common other names, like office365 or 1und1, are accepted)")
+      ->type_name("");
+  command.footer(
+      "The sender catalogue: the built-in senders, with the configuration's [senders.*] merged in\n"
+      "when there is one (-c). Without NAME, one line each: name, description, DNS lookups now.\n"
+      "With NAME: the terms it adds to a record, its lookups now, its own SPF documentation, and\n"
+      "what to set up first when it needs an account's own include. Lookups are counted over DNS\n"
+      "(--resolver, or --zone offline).\n\n"
+      "Examples:\n"
+      "  spfctl senders\n"
+      "  spfctl senders microsoft365 mailchimp\n"
+      "  spfctl senders --json --zone examples/dns/senders.zone");
+  command.callback([&globals, &outcome, names] { outcome.exit_code = run_senders(globals, *names); });
+}
+
 void setup_providers(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
   command.footer(
       "Each type with what it can store (checked while planning, before anything is published), the\n"
@@ -353,6 +372,8 @@ const std::vector<CommandSpec>& command_table() {
        setup_apply},
       {"providers", "list the provider types spfctl can publish to, with their capabilities",
        setup_providers},
+      {"senders", "list the sender catalogue: what each sender adds to a record, its docs, its lookups",
+       setup_senders},
   };
   return table;
 }

@@ -51,4 +51,7 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options);
 
 int run_providers(const GlobalOptions& globals);
 
+// `names`: the senders to show in full (aliases accepted); none: the whole catalogue, one line each.
+int run_senders(const GlobalOptions& globals, const std::vector<std::string>& names);
+
 }  // namespace spfctl::cli

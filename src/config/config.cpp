@@ -1,6 +1,9 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <utility>
+
+#include "util/text.hpp"
 
 namespace spfctl::config {
 
@@ -59,6 +62,31 @@ std::string SenderTerm::text() const {
   // a and mx for the configured domain itself: "a", "mx/24".
   if (value.empty() || value.front() == '/') return out + value;
   return out + ":" + value;
+}
+
+std::optional<std::string_view> sender_alias(std::string_view name) {
+  static constexpr std::pair<std::string_view, std::string_view> k_aliases[] = {
+      {"1und1", "ionos"},
+      {"1and1", "ionos"},
+      {"1-and-1", "ionos"},
+      {"office365", "microsoft365"},
+      {"o365", "microsoft365"},
+      {"m365", "microsoft365"},
+      {"outlook", "microsoft365"},
+      {"exchange-online", "microsoft365"},
+      {"gsuite", "google-workspace"},
+      {"g-suite", "google-workspace"},
+      {"google", "google-workspace"},
+      {"gmail", "google-workspace"},
+      {"sendinblue", "brevo"},
+      {"ses", "amazon-ses"},
+      {"aws-ses", "amazon-ses"},
+      {"mailchimp-transactional", "mandrill"},
+  };
+  const std::string lower = util::lowercase(name);
+  for (const auto& [alias, canonical] : k_aliases)
+    if (lower == alias) return canonical;
+  return std::nullopt;
 }
 
 }  // namespace spfctl::config

@@ -175,4 +175,8 @@ Config load_config_text(std::string_view text, const std::string& display_name,
 // The built-in sender catalogue as TOML text (embedded from src/config/senders.toml at build time).
 std::string_view builtin_senders_toml();
 
+// The catalogue name people often use another word for ("office365", "1und1", "gsuite"), or
+// nullopt: what `spfctl senders` accepts, and what an unknown sender's message suggests.
+std::optional<std::string_view> sender_alias(std::string_view name);
+
 }  // namespace spfctl::config

@@ -107,11 +107,15 @@ class Linker {
   bool check_sender(const NameRef& ref) {
     const auto found = m_config.senders.find(ref.name);
     if (found == m_config.senders.end()) {
-      const std::string match = util::closest_match(ref.name, keys(m_config.senders));
+      const std::optional<std::string_view> alias = sender_alias(ref.name);
+      const std::string match = alias && m_config.senders.contains(std::string(*alias))
+                                    ? std::string(*alias)
+                                    : util::closest_match(ref.name, keys(m_config.senders));
       m_diag.error(ref.location,
                    "unknown sender " + util::quoted(ref.name) + "; " +
                        (match.empty() ? "define it as [senders." + ref.name + "] or use a built-in sender"
-                                      : "did you mean " + util::quoted(match) + "?"));
+                                      : "did you mean " + util::quoted(match) + "?") +
+                       " ('spfctl senders' lists the catalogue)");
       return false;
     }
     if (found->second.terms.empty()) {

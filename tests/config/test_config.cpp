@@ -236,6 +236,14 @@ TEST_CASE("an include_files pattern that matches no file is an error", "[config]
                    {"include_files pattern 'clients/*.tml' matches no file", "correct the pattern"});
 }
 
+TEST_CASE("an unknown sender that is another name for a catalogue entry suggests that entry", "[config]") {
+  const auto diagnostics =
+      diagnostics_of_text("[[domain]]\nname = \"example.com\"\nsenders = [\"office365\"]\n");
+  REQUIRE(diagnostics.size() == 1);
+  check_diagnostic(diagnostics[0], "test.toml", 3, 12,
+                   {"unknown sender 'office365'", "did you mean 'microsoft365'?", "'spfctl senders'"});
+}
+
 TEST_CASE("a missing configuration file is an error, not a list of diagnostics", "[config]") {
   CHECK_THROWS_WITH(load_config(fixture("no-such-file.toml")),
                     Contains("cannot read configuration file") && Contains("no-such-file.toml"));

@@ -143,7 +143,7 @@ TEST_CASE("unknown names are reported with the closest defined one", "[config][l
   REQUIRE(found.size() == 5);
   CHECK_THAT(found[0], Contains("t.toml:2:1: unknown provider 'nowhere'; define it as [providers.nowhere]"));
   CHECK(found[1] == "t.toml:11:1: unknown template 'strcit'; did you mean 'strict'?");
-  CHECK(found[2] == "t.toml:12:1: unknown sender 'rela'; did you mean 'relay'?");
+  CHECK(found[2] == "t.toml:12:1: unknown sender 'rela'; did you mean 'relay'? ('spfctl senders' lists the catalogue)");
   CHECK(found[3] ==
         "t.toml:13:1: sender 'per-account' cannot be used as it is: add your account's include "
         "under include = [...]");
