@@ -206,7 +206,7 @@ int run_apply(const GlobalOptions& globals, const ApplyOptions& options) {
 
   apply::Refusals refusals;
   apply::Prepared prepared = apply::prepare(runs, from_file, session.mapper(), write_concurrency, refusals);
-  if (!globals.json && !globals.quiet) print_plan(std::cout, style, runs, false);
+  if (!globals.json && !globals.quiet) print_plan(std::cout, style, runs, false, &session.config());
   apply::refuse(refusals, limits,
                 from_file ? "the plan " + options.plan_file + " is stale: DNS changed since it was made."
                           : std::string("DNS changed while planning."));

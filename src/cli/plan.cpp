@@ -36,7 +36,7 @@ int run_plan(const GlobalOptions& globals, const PlanOptions& options) {
 
   const Style style(globals);
   if (!globals.json) {
-    print_plan(std::cout, style, runs, globals.quiet);
+    print_plan(std::cout, style, runs, globals.quiet, &session.config());
     if (!options.out.empty() && !globals.quiet) std::cout << "plan written to " << options.out << "\n";
   }
   if (globals.verbose > 0) {

@@ -260,7 +260,24 @@ void print_change(std::ostream& out, const Style& style, const publish::Change& 
   }
 }
 
-void print_domain(std::ostream& out, const Style& style, const DomainRun& run, bool quiet) {
+// "mailchimp: Mailchimp marketing email", one per sender the domain's policy names, in order, with
+// its description from the catalogue.
+std::vector<std::string> sender_lines(const DomainRun& run, const config::Config& config) {
+  std::vector<std::string> names;
+  for (const config::SenderTerm& term : run.policy->terms) {
+    if (!term.origin.starts_with("sender ")) continue;
+    std::string name = term.origin.substr(std::string_view("sender ").size());
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+  }
+  for (std::string& name : names)
+    if (const auto found = config.senders.find(name);
+        found != config.senders.end() && !found->second.description.empty())
+      name += ": " + found->second.description;
+  return names;
+}
+
+void print_domain(std::ostream& out, const Style& style, const DomainRun& run, bool quiet,
+                  const config::Config* config) {
   const plan::PlannedDomain& r = run.result;
   const plan::DomainStatus status = r.status();
   // -q leaves out what is in sync and the figures and notes, never a warning.
@@ -289,6 +306,9 @@ void print_domain(std::ostream& out, const Style& style, const DomainRun& run, b
   }
   for (const publish::Change& change : r.changes) print_change(out, style, change, run.live);
   if (!quiet) out << "  " << lookups_line(run) << "\n";
+  if (!quiet && config && run.policy)
+    for (const std::string& sender : sender_lines(run, *config))
+      out << "  sender  " << util::printable(sender) << "\n";
   if (!quiet && !r.flattened.empty()) {
     std::string list;
     for (const std::string& term : r.flattened) list += (list.empty() ? "" : ", ") + term;
@@ -361,7 +381,8 @@ std::vector<const config::DomainPolicy*> Session::select(const std::vector<std::
   std::vector<const config::DomainPolicy*> selected;
   // Managing nothing is never what was meant: a CI job must not go green over an empty file.
   if (config.domains.empty())
-    throw Error(config_path + " configures no domain, so there is nothing to plan: add a [[domain]] table "
+    throw Error(config_path +
+                " configures no domain, so there is nothing to plan: add a [[domain]] table "
                 "(see config.example.toml and docs/configuration.md)");
   if (wanted.empty()) {
     for (const config::DomainPolicy& policy : config.domains) selected.push_back(&policy);
@@ -504,13 +525,14 @@ plan::Plan to_plan(const std::vector<DomainRun>& runs, const std::string& config
   return plan;
 }
 
-void print_plan(std::ostream& out, const Style& style, const std::vector<DomainRun>& runs, bool quiet) {
+void print_plan(std::ostream& out, const Style& style, const std::vector<DomainRun>& runs, bool quiet,
+                const config::Config* config) {
   bool first = true;
   for (const DomainRun& run : runs) {
     if (quiet && run.result.status() == plan::DomainStatus::in_sync && run.result.warnings.empty()) continue;
     if (!first) out << "\n";
     first = false;
-    print_domain(out, style, run, quiet);
+    print_domain(out, style, run, quiet, config);
   }
   if (!first) out << "\n";
   out << summary_line(style, runs) << "\n";

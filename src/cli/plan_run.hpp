@@ -116,7 +116,9 @@ plan::Plan to_plan(const std::vector<DomainRun>& runs, const std::string& config
 // Each domain as `spfctl plan` shows it (with -q: only domains with changes, errors or warnings,
 // without figures and notes; warnings are always shown), separated by blank lines, then the
 // summary line.
-void print_plan(std::ostream& out, const Style& style, const std::vector<DomainRun>& runs, bool quiet);
+// With `config`, each domain also names its senders with their catalogue descriptions.
+void print_plan(std::ostream& out, const Style& style, const std::vector<DomainRun>& runs, bool quiet,
+                const config::Config* config = nullptr);
 
 double seconds_since(std::chrono::steady_clock::time_point start);
 std::string format_seconds(double seconds);
