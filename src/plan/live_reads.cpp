@@ -103,7 +103,11 @@ dns::Resolver& LiveReads::nameservers_of(const std::string& zone, const ReadSour
   std::shared_ptr<Nameservers> entry;
   {
     const std::lock_guard lock(m_mutex);
-    std::shared_ptr<Nameservers>& slot = m_zone_servers[source.servers.empty() ? zone : ""];
+    // By zone when found through its NS records; by the servers named otherwise (two providers may
+    // name different ones).
+    const std::string key =
+        source.servers.empty() ? "zone " + zone : "servers " + util::joined(source.servers, " ");
+    std::shared_ptr<Nameservers>& slot = m_zone_servers[key];
     if (!slot) slot = std::make_shared<Nameservers>();
     entry = slot;
   }
@@ -121,7 +125,8 @@ dns::Resolver& LiveReads::nameservers_of(const std::string& zone, const ReadSour
       for (const std::string& host : ns.names) {
         for (const dns::RrType type : {dns::RrType::A, dns::RrType::AAAA})
           for (const net::IpAddress& address : m_resolver.query(host, type).addresses)
-            (address.is_v4() ? v4 : v6).push_back(dns::ServerAddress{address, m_options.nameserver_port}.to_string());
+            (address.is_v4() ? v4 : v6)
+                .push_back(dns::ServerAddress{address, m_options.nameserver_port}.to_string());
         entry->described += (entry->described.empty() ? "" : ", ") + host;
       }
       // IPv4 first: a machine without IPv6 routes fails those slowly.

@@ -186,6 +186,19 @@ TEST_CASE("plan_reads = \"dns\" asks without recursion and refuses an answer wit
   CHECK(cache.with_recursion() == 0);
 }
 
+TEST_CASE("plan_reads = \"dns\" asks each provider's own plan_reads_server", "[integration][reads]") {
+  KnotServer knot(KnotConfig().zone("example.com", example_zone()));
+  NonAuthoritativeServer cache;
+  spfctl::dns::LiveResolver unused({{"127.0.0.1:9"}, 200, 1});
+  spfctl::plan::LiveReads reads(unused, false, {1000, 1});
+  UnusedProvider provider;
+  // One provider names knotd and reads from it; another names a server without authority, and is
+  // refused rather than served from the first one's.
+  CHECK(reads.lister(provider, "example.com", {true, {knot.address()}})({"example.com"}).size() == 1);
+  CHECK_THROWS_WITH(reads.lister(provider, "example.com", {true, {cache.address()}})({"example.com"}),
+                    Contains("answered without authority"));
+}
+
 namespace {
 
 constexpr const char* k_key_env = "SPFCTL_TEST_GD_KEY";
