@@ -36,6 +36,7 @@
 
 #include "bench/planner_workload.hpp"
 #include "config/config.hpp"
+#include "providers/registry.hpp"
 #include "tests/integration/knot_server.hpp"
 #include "tests/support/cloudflare_fake.hpp"
 #include "tests/support/godaddy_fake.hpp"
@@ -353,10 +354,14 @@ struct QuotaCheck {
 
 QuotaCheck quota_of(const std::string& scenario, std::size_t domains) {
   const bool api = scenario.ends_with("-api");
-  if (scenario.starts_with("godaddy"))
-    return {domains / 1000 + 1 + (api ? domains : 0), 60, 60};  // the listing ends on an empty page
-  if (scenario.starts_with("cloudflare")) return {(domains + 49) / 50 + (api ? domains : 0), 1200, 300};
-  return {};
+  const std::string type = scenario.substr(0, scenario.find('-'));
+  const providers::ProviderType* row = providers::find_provider_type(type);
+  if (!row || !row->quota) return {};
+  // The account listing's pages (GoDaddy: 1,000 domains a page, ending on an empty one;
+  // Cloudflare: 50 zones a page), then a records request per zone with API reads.
+  const std::size_t listing = type == "godaddy" ? domains / 1000 + 1 : (domains + 49) / 50;
+  return {listing + (api ? domains : 0), row->quota->capacity,
+          std::chrono::duration<double>(row->quota->window).count()};
 }
 
 void print_row(const std::string& scenario, std::size_t domains, const Measurement& m) {

@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "config/config.hpp"
+#include "dns/live_resolver.hpp"
 #include "error.hpp"
 #include "util/text.hpp"
 
@@ -262,18 +263,24 @@ void setup_flatten(CLI::App& command, const GlobalOptions& globals, Outcome& out
   command.callback([&globals, &outcome, args] { outcome.exit_code = run_flatten(globals, *args); });
 }
 
+// --workers, as plan and apply take it.
+void add_workers_option(CLI::App& command, int& workers) {
+  command
+      .add_option("--workers", workers,
+                  "domains read, planned and diffed at once (DNS is asked ahead, " +
+                      std::to_string(dns::LiveResolver::k_max_in_flight) + " questions at once)")
+      ->type_name("N")
+      ->capture_default_str()
+      ->check(whole_number_between(1, k_max_workers));
+}
+
 void setup_plan(CLI::App& command, const GlobalOptions& globals, Outcome& outcome) {
   auto options = std::make_shared<PlanOptions>();
   command.add_option("--out", options->out, "write the plan as JSON to this file (for review and apply)");
   command.add_option("--domain", options->domains, "plan only this configured domain (repeatable)");
   command.add_flag("--detailed-exitcode", options->detailed_exitcode,
                    "exit 2 when there are changes (0: none, 1: error)");
-  command
-      .add_option("--workers", options->workers,
-                  "domains read, planned and diffed at once (DNS is asked ahead, 128 questions at once)")
-      ->type_name("N")
-      ->capture_default_str()
-      ->check(whole_number_between(1, k_max_workers));
+  add_workers_option(command, options->workers);
   command.footer(
       "For each configured domain: the SPF records spfctl would publish (flattened only as far as the\n"
       "lookup budget needs, proved equivalent to the policy), against what its provider publishes now,\n"
@@ -305,12 +312,7 @@ void setup_apply(CLI::App& command, const GlobalOptions& globals, Outcome& outco
       ->type_name("N")
       ->capture_default_str()
       ->check(whole_number_between(0, 999999));
-  command
-      .add_option("--workers", options->workers,
-                  "domains read, planned and diffed at once (DNS is asked ahead, 128 questions at once)")
-      ->type_name("N")
-      ->capture_default_str()
-      ->check(whole_number_between(1, k_max_workers));
+  add_workers_option(command, options->workers);
   command.footer(
       "Plans (or reads PLANFILE), prints the changes, proves what they would publish against the\n"
       "configuration over DNS as it is now, checks them, asks for confirmation on a terminal (not for a\n"

@@ -22,6 +22,7 @@
 #include "plan/prefetch.hpp"
 #include "spf/counts.hpp"
 #include "spf/parser.hpp"
+#include "util/parallel.hpp"
 #include "util/text.hpp"
 
 namespace spfctl::cli {
@@ -57,18 +58,6 @@ void read_live(DomainRun& run, ProviderSet& providers, plan::LiveReads& reads) {
     run.result.error = unexpected_failure(policy.provider, e);
   }
   run.read_seconds += seconds_since(start);
-}
-
-// Calls work(0) ... work(count - 1) on up to `workers` threads at once.
-void at_once(std::size_t count, int workers, const std::function<void(std::size_t)>& work) {
-  const std::size_t threads = std::min(count, static_cast<std::size_t>(std::max(1, workers)));
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> pool;
-  for (std::size_t t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (std::size_t i = next++; i < count; i = next++) work(i);
-    });
-  for (std::thread& thread : pool) thread.join();
 }
 
 // "60 requests a minute", "1200 requests per 5 minutes".
@@ -426,7 +415,8 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
     m_phases.emplace_back(name, seconds_since(phase));
     phase = Clock::now();
   };
-  at_once(runs.size(), workers, [&](std::size_t i) { read_live(runs[i], m_providers, reads); });
+  util::for_each_at_once(runs.size(), workers,
+                         [&](std::size_t i) { read_live(runs[i], m_providers, reads); });
   end_phase("reading");
 
   std::vector<const config::DomainPolicy*> to_plan;
@@ -470,7 +460,7 @@ std::vector<DomainRun> Session::plan(const std::vector<const config::DomainPolic
   end_phase("planning");
   // Diffed on the workers too: the safety check may ask DNS about what is published.
   plan::PolicyMapper& policy_mapper = mapper();
-  at_once(std::min(plans.size(), planned_runs.size()), workers, [&](std::size_t i) {
+  util::for_each_at_once(std::min(plans.size(), planned_runs.size()), workers, [&](std::size_t i) {
     DomainRun& run = runs[planned_runs[i]];
     run.plan_seconds = timer.seconds(run.policy->name);
     // The safety check's questions are the domain's too.

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
-#include <thread>
 
 #include "dns/caching_resolver.hpp"
 #include "plan/proof.hpp"
 #include "spf/select.hpp"
+#include "util/parallel.hpp"
 
 namespace spfctl::plan {
 
@@ -125,27 +125,19 @@ std::vector<DomainPlan> plan_domains(PolicyMapper& mapper,
                                      int threads,
                                      const std::function<void(std::size_t, std::size_t)>& progress) {
   std::vector<DomainPlan> plans(policies.size());
-  std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> finished{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < policies.size(); i = next++) {
-      const config::DomainPolicy& policy = *policies[i];
-      try {
-        plans[i] = plan_policy(mapper, policy, apex_of ? apex_of(policy) : ApexContext{});
-      } catch (const std::exception& e) {
-        plans[i] = DomainPlan{};
-        plans[i].domain = policy.name;
-        plans[i].error = std::string("internal error while planning: ") + e.what();
-      }
-      const std::size_t done = ++finished;
-      if (progress) progress(done, policies.size());
+  util::for_each_at_once(policies.size(), threads, [&](std::size_t i) {
+    const config::DomainPolicy& policy = *policies[i];
+    try {
+      plans[i] = plan_policy(mapper, policy, apex_of ? apex_of(policy) : ApexContext{});
+    } catch (const std::exception& e) {
+      plans[i] = DomainPlan{};
+      plans[i].domain = policy.name;
+      plans[i].error = std::string("internal error while planning: ") + e.what();
     }
-  };
-  const std::size_t workers = std::min(policies.size(), static_cast<std::size_t>(std::max(threads, 1)));
-  std::vector<std::thread> pool;
-  for (std::size_t i = 1; i < workers; ++i) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
+    const std::size_t done = ++finished;
+    if (progress) progress(done, policies.size());
+  });
   return plans;
 }
 
