@@ -293,9 +293,16 @@ TEST_CASE("plan and apply refuse a configuration that manages no domain", "[inte
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.err, Catch::Contains("spfctl.toml configures no domain, so there is nothing to plan"));
   }
+  // Nor one whose include_files pattern has a typo: it would manage nothing it meant to.
+  write(example.dir / "spfctl.toml", "include_files = [\"clients/*.tml\"]\n");
+  const Result typo = run_spfctl(example.dir, "plan --zone '" + k_senders + "'");
+  CHECK(typo.exit_code == 1);
+  CHECK_THAT(typo.err, Catch::Contains("spfctl.toml:1:") &&
+                           Catch::Contains("include_files pattern 'clients/*.tml' matches no file"));
 }
 
-TEST_CASE("with --json, an error is also a JSON object on stdout, exit code unchanged", "[integration][plan]") {
+TEST_CASE("with --json, an error is also a JSON object on stdout, exit code unchanged",
+          "[integration][plan]") {
   ExampleCopy example;
   const Result missing = run_spfctl(example.dir, "plan --json -c no-such.toml");
   CHECK(missing.exit_code == 1);

@@ -299,3 +299,31 @@ TEST_CASE("a plan read from DNS equals the API's, and apply still reads and chec
   const auto apex = account.fake.txt_now("example.com").at("example.com");
   CHECK(std::find(apex.begin(), apex.end(), "v=spf1 ip4:198.51.100.1 ip4:198.51.100.7 -all") != apex.end());
 }
+
+TEST_CASE("plan says in one line how long GoDaddy's quota makes API reads take",
+          "[integration][reads][cli]") {
+  GoDaddyFake fake;
+  spfctl::testing::TempDir dir("spfctl-quota-note");
+  std::string domains;
+  for (int i = 0; i < 130; ++i) {
+    const std::string name = "client" + std::to_string(i) + ".example";
+    fake.add_domain(name);
+    domains += "[[domain]]\nname = \"" + name + "\"\nprovider = \"gd\"\nip4 = [\"192.0.2.1\"]\n\n";
+  }
+  const std::string config =
+      dir.write("spfctl.toml", "[providers.gd]\ntype = \"godaddy\"\napi_url = \"" + fake.api_url() +
+                                   "\"\nkey_env = \"" + k_key_env + "\"\nsecret_env = \"" + k_secret_env +
+                                   "\"\n\n" + domains);
+  spfctl::test_support::ProcessOptions options;
+  options.env = {{k_key_env, fake.key()}, {k_secret_env, fake.secret()}};
+  // The real quota (60 a minute) holds the run back after the first 60 requests: the note comes
+  // first, and the run is stopped rather than waited for.
+  options.timeout = 5s;
+  const auto result = spfctl::test_support::run_spfctl(
+      {"plan", "-q", "-c", config, "--zone", SPFCTL_SOURCE_DIR "/examples/dns/senders.zone"}, options);
+  CHECK(result.timed_out);
+  CHECK_THAT(result.err,
+             Contains("note: provider 'gd' reads 130 domains through the godaddy API, about 2 minutes "
+                      "at its quota of 60 requests a minute; plan_reads = \"dns\" in [providers.gd]"));
+  CHECK(fake.server().request_count() <= 62);  // the listing and 60 requests a minute, no more
+}
